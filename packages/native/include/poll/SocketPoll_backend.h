@@ -1,0 +1,108 @@
+/*
+ * SocketPoll_backend.h — what the backends share. Internal: not part of the public interface.
+ *
+ * Each src/poll/SocketPoll_<backend>.c implements all of SocketPoll.h with the same skeleton
+ * (lock, check arguments, tell the kernel, update the fd table, unlock) and uses these helpers,
+ * which live once in src/poll/SocketPoll_common.c:
+ *   - SocketPoll_Base: the first member of every backend's struct SocketPoll (mutex, fd table,
+ *     the event buffer SocketPoll_wait returns);
+ *   - the fd -> registration table (O(1) get/put/remove, indexed by fd);
+ *   - argument checks, so every backend rejects the same mistakes with the same errno;
+ *   - the stale-event rule (SocketPoll_invalidate_fd);
+ *   - deadlines for retrying EINTR with the time left;
+ *   - the wakeup channel (eventfd on Linux, a non-blocking self-pipe elsewhere).
+ */
+#ifndef SOCKETPOLL_BACKEND_H
+#define SOCKETPOLL_BACKEND_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "poll/SocketPoll.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* One registered fd. */
+typedef struct SocketPoll_Registration {
+  void *data;
+  int events;     /* interest | mode, as given to add/mod */
+  int slot;       /* backend's own use (poll: index into its pollfd array) */
+  int state;      /* backend's own use (oneshot: disarmed after delivery) */
+  int registered; /* 0: free entry */
+  int out_index;  /* where SocketPoll_emit() put this fd in the buffer, if out_batch is current */
+  unsigned out_batch;
+} SocketPoll_Registration;
+
+/* fd -> registration, a dense array indexed by fd (fds are small integers); grows by doubling. */
+typedef struct SocketPoll_FdTable {
+  SocketPoll_Registration *entries;
+  int capacity;
+  int count;
+} SocketPoll_FdTable;
+
+/* The registration of fd, or NULL when fd is not registered. */
+SocketPoll_Registration *SocketPoll_table_get(SocketPoll_FdTable *table, int fd);
+/* Registers fd (replacing a previous entry) and returns it in *out. 0 or -ENOMEM. */
+int SocketPoll_table_put(SocketPoll_FdTable *table, int fd, int events, void *data,
+                         SocketPoll_Registration **out);
+/* Forgets fd. No-op when fd is not registered. */
+void SocketPoll_table_remove(SocketPoll_FdTable *table, int fd);
+
+/* The part of struct SocketPoll every backend shares. Must be the first member. */
+typedef struct SocketPoll_Base {
+  pthread_mutex_t mutex;
+  SocketPoll_FdTable table;
+  SocketEvent_T *out; /* the buffer SocketPoll_wait() hands out, max_events long */
+  int out_count;      /* entries of out filled by the last wait (the current dispatch) */
+  int max_events;
+  unsigned batch;     /* counts waits; tells SocketPoll_emit() which out_index is current */
+} SocketPoll_Base;
+
+/* 0, -EINVAL (max_events out of range) or -ENOMEM. */
+int SocketPoll_base_init(SocketPoll_Base *base, int max_events);
+void SocketPoll_base_destroy(SocketPoll_Base *base);
+
+/* The checks add and mod share: fd >= 0 (-EBADF), only known flags and at most one mode
+ * (-EINVAL), a mode the backend honours (-ENOTSUP; supported_modes is SOCKETPOLL_SUPPORTS_*). */
+int SocketPoll_check_events(int fd, int events, int supported_modes);
+
+/* The stale-event rule: fd's entry in the current dispatch's buffer gets fd = -1. Call it while
+ * fd is still in the table (before SocketPoll_table_remove or a replacing SocketPoll_table_put). */
+void SocketPoll_invalidate_fd(SocketPoll_Base *base, int fd);
+
+/* Dispatch: SocketPoll_begin_batch() empties the buffer for a new wait; SocketPoll_emit() adds
+ * events for fd with the registration's data, or-ing them into fd's entry when the batch already
+ * has one (kqueue reports read and write as two kevents), and returns the registration (NULL, and
+ * nothing added, for an fd that is not registered: a stale kernel event). Caller holds the mutex.
+ * Returns NULL too when the buffer is full and fd has no entry yet. */
+void SocketPoll_begin_batch(SocketPoll_Base *base);
+SocketPoll_Registration *SocketPoll_emit(SocketPoll_Base *base, int fd, int events);
+
+/* Deadlines for retrying EINTR: SocketPoll_deadline(timeout_ms) is the absolute time (ms on the
+ * monotonic clock) a wait must end by (-1: none); SocketPoll_time_left() gives the timeout to pass
+ * to the kernel now (-1 forever, 0 when the deadline has passed). */
+int64_t SocketPoll_deadline(int timeout_ms);
+int SocketPoll_time_left(int64_t deadline);
+
+/* Wakeup channel. With eventfd read_fd == write_fd. */
+typedef struct SocketPoll_Wakeup {
+  int read_fd;
+  int write_fd;
+} SocketPoll_Wakeup;
+
+/* 0 or a negative errno. Both ends are non-blocking and close-on-exec. */
+int SocketPoll_wakeup_open(SocketPoll_Wakeup *wakeup);
+void SocketPoll_wakeup_close(SocketPoll_Wakeup *wakeup);
+/* Makes read_fd readable; repeated signals coalesce (a full pipe or a counter already set is
+ * success). Async-signal-safe. 0 or a negative errno. */
+int SocketPoll_wakeup_signal(SocketPoll_Wakeup *wakeup);
+/* Empties read_fd so it is no longer readable. */
+void SocketPoll_wakeup_drain(SocketPoll_Wakeup *wakeup);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SOCKETPOLL_BACKEND_H */

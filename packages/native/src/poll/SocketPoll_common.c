@@ -1,0 +1,221 @@
+/*
+ * SocketPoll_common.c — the helpers every backend shares (see SocketPoll_backend.h).
+ */
+#if defined(__linux__) && !defined(_GNU_SOURCE)
+#define _GNU_SOURCE
+#endif
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifdef __linux__
+#include <sys/eventfd.h>
+#endif
+
+#include "poll/SocketPoll_backend.h"
+
+/* ---- fd table ---------------------------------------------------------------------------- */
+
+SocketPoll_Registration *SocketPoll_table_get(SocketPoll_FdTable *table, int fd) {
+  if (fd < 0 || fd >= table->capacity) return NULL;
+  SocketPoll_Registration *reg = &table->entries[fd];
+  return reg->registered ? reg : NULL;
+}
+
+static int table_reserve(SocketPoll_FdTable *table, int fd) {
+  if (fd < table->capacity) return 0;
+  int capacity = table->capacity ? table->capacity : 64;
+  while (capacity <= fd) {
+    if (capacity > (1 << 29)) return -ENOMEM;
+    capacity *= 2;
+  }
+  SocketPoll_Registration *entries = realloc(table->entries, (size_t)capacity * sizeof(*entries));
+  if (entries == NULL) return -ENOMEM;
+  memset(entries + table->capacity, 0, (size_t)(capacity - table->capacity) * sizeof(*entries));
+  table->entries = entries;
+  table->capacity = capacity;
+  return 0;
+}
+
+int SocketPoll_table_put(SocketPoll_FdTable *table, int fd, int events, void *data,
+                         SocketPoll_Registration **out) {
+  int rc = table_reserve(table, fd);
+  if (rc < 0) return rc;
+  SocketPoll_Registration *reg = &table->entries[fd];
+  if (!reg->registered) table->count++;
+  memset(reg, 0, sizeof(*reg));
+  reg->registered = 1;
+  reg->events = events;
+  reg->data = data;
+  reg->slot = -1;
+  if (out) *out = reg;
+  return 0;
+}
+
+void SocketPoll_table_remove(SocketPoll_FdTable *table, int fd) {
+  SocketPoll_Registration *reg = SocketPoll_table_get(table, fd);
+  if (reg == NULL) return;
+  memset(reg, 0, sizeof(*reg));
+  table->count--;
+}
+
+/* ---- base ---------------------------------------------------------------------------------- */
+
+int SocketPoll_base_init(SocketPoll_Base *base, int max_events) {
+  memset(base, 0, sizeof(*base));
+  if (max_events < 1 || max_events > SOCKETPOLL_MAX_EVENTS_LIMIT) return -EINVAL;
+  base->out = calloc((size_t)max_events, sizeof(*base->out));
+  if (base->out == NULL) return -ENOMEM;
+  int rc = pthread_mutex_init(&base->mutex, NULL);
+  if (rc != 0) {
+    free(base->out);
+    base->out = NULL;
+    return -rc;
+  }
+  base->max_events = max_events;
+  return 0;
+}
+
+void SocketPoll_base_destroy(SocketPoll_Base *base) {
+  pthread_mutex_destroy(&base->mutex);
+  free(base->out);
+  free(base->table.entries);
+  memset(base, 0, sizeof(*base));
+}
+
+int SocketPoll_check_events(int fd, int events, int supported_modes) {
+  if (fd < 0) return -EBADF;
+  if (events & ~(POLL_EVENT_MASK | POLL_MODE_MASK)) return -EINVAL;
+  int mode = events & POLL_MODE_MASK;
+  if (mode == POLL_MODE_MASK) return -EINVAL; /* edge and oneshot at once */
+  if (mode == POLL_EDGE && !(supported_modes & SOCKETPOLL_SUPPORTS_EDGE)) return -ENOTSUP;
+  if (mode == POLL_ONESHOT && !(supported_modes & SOCKETPOLL_SUPPORTS_ONESHOT)) return -ENOTSUP;
+  if (mode == 0 && !(supported_modes & SOCKETPOLL_SUPPORTS_LEVEL)) return -ENOTSUP;
+  return 0;
+}
+
+/* ---- dispatch ------------------------------------------------------------------------------ */
+
+void SocketPoll_invalidate_fd(SocketPoll_Base *base, int fd) {
+  /* O(1): SocketPoll_emit() recorded where fd's entry is, and each fd has at most one. */
+  SocketPoll_Registration *reg = SocketPoll_table_get(&base->table, fd);
+  if (reg == NULL || reg->out_batch != base->batch || reg->out_index >= base->out_count) return;
+  SocketEvent_T *ev = &base->out[reg->out_index];
+  if (ev->fd != fd) return;
+  ev->fd = -1;
+  ev->events = 0;
+  ev->data = NULL;
+}
+
+void SocketPoll_begin_batch(SocketPoll_Base *base) {
+  base->out_count = 0;
+  base->batch++;
+}
+
+SocketPoll_Registration *SocketPoll_emit(SocketPoll_Base *base, int fd, int events) {
+  SocketPoll_Registration *reg = SocketPoll_table_get(&base->table, fd);
+  if (reg == NULL) return NULL;
+  if (reg->out_batch == base->batch && reg->out_index < base->out_count &&
+      base->out[reg->out_index].fd == fd) {
+    base->out[reg->out_index].events |= events;
+    return reg;
+  }
+  if (base->out_count >= base->max_events) return NULL;
+  SocketEvent_T *ev = &base->out[base->out_count];
+  ev->fd = fd;
+  ev->events = events;
+  ev->data = reg->data;
+  reg->out_index = base->out_count++;
+  reg->out_batch = base->batch;
+  return reg;
+}
+
+/* ---- time ---------------------------------------------------------------------------------- */
+
+static int64_t now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t SocketPoll_deadline(int timeout_ms) {
+  if (timeout_ms < 0) return -1;
+  return now_ms() + timeout_ms;
+}
+
+int SocketPoll_time_left(int64_t deadline) {
+  if (deadline < 0) return -1;
+  int64_t left = deadline - now_ms();
+  return left > 0 ? (int)left : 0;
+}
+
+/* ---- wakeup -------------------------------------------------------------------------------- */
+
+#ifndef __linux__
+static int set_nonblock_cloexec(int fd) {
+  int fl = fcntl(fd, F_GETFL);
+  if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) return -errno;
+  int fdfl = fcntl(fd, F_GETFD);
+  if (fdfl < 0 || fcntl(fd, F_SETFD, fdfl | FD_CLOEXEC) < 0) return -errno;
+  return 0;
+}
+#endif
+
+int SocketPoll_wakeup_open(SocketPoll_Wakeup *wakeup) {
+#ifdef __linux__
+  int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (fd < 0) return -errno;
+  wakeup->read_fd = wakeup->write_fd = fd;
+  return 0;
+#else
+  int fds[2];
+  if (pipe(fds) < 0) return -errno;
+  int rc = set_nonblock_cloexec(fds[0]);
+  if (rc == 0) rc = set_nonblock_cloexec(fds[1]);
+  if (rc < 0) {
+    close(fds[0]);
+    close(fds[1]);
+    return rc;
+  }
+  wakeup->read_fd = fds[0];
+  wakeup->write_fd = fds[1];
+  return 0;
+#endif
+}
+
+void SocketPoll_wakeup_close(SocketPoll_Wakeup *wakeup) {
+  if (wakeup->read_fd >= 0) close(wakeup->read_fd);
+  if (wakeup->write_fd >= 0 && wakeup->write_fd != wakeup->read_fd) close(wakeup->write_fd);
+  wakeup->read_fd = wakeup->write_fd = -1;
+}
+
+int SocketPoll_wakeup_signal(SocketPoll_Wakeup *wakeup) {
+  int saved = errno; /* async-signal-safe: leave errno as it was */
+  int rc = 0;
+#ifdef __linux__
+  uint64_t one = 1;
+  ssize_t n;
+  do n = write(wakeup->write_fd, &one, sizeof(one));
+  while (n < 0 && errno == EINTR);
+#else
+  char one = 1;
+  ssize_t n;
+  do n = write(wakeup->write_fd, &one, 1);
+  while (n < 0 && errno == EINTR);
+#endif
+  /* EAGAIN: the counter or the pipe is already full, so a wakeup is already pending. */
+  if (n < 0 && errno != EAGAIN) rc = -errno;
+  errno = saved;
+  return rc;
+}
+
+void SocketPoll_wakeup_drain(SocketPoll_Wakeup *wakeup) {
+  char buf[256];
+  ssize_t n;
+  do n = read(wakeup->read_fd, buf, sizeof(buf));
+  while (n > 0 || (n < 0 && errno == EINTR));
+}

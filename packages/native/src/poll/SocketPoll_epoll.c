@@ -1,0 +1,237 @@
+/*
+ * SocketPoll_epoll.c — the Linux backend: epoll_create1(), epoll_ctl(), epoll_wait().
+ *
+ * The kernel is the source of truth for what is registered: add asks epoll_ctl(ADD) first, so a
+ * double add is EEXIST from the kernel, and an fd that was closed without del (epoll forgot it by
+ * itself) can be added again. Each epoll_event carries fd and a registration generation, so an
+ * event the kernel queued for an fd that another thread deleted and re-added meanwhile is dropped.
+ */
+#define _GNU_SOURCE
+
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "poll/SocketPoll_backend.h"
+
+#define WAKEUP_TOKEN UINT64_MAX
+
+struct SocketPoll {
+  SocketPoll_Base base; /* must be first */
+  int epfd;
+  struct epoll_event *kevents; /* what epoll_wait fills; only the waiting thread touches it */
+  SocketPoll_Wakeup wakeup;
+  uint32_t generation; /* counts registrations; the registration's `state` holds its own */
+};
+
+static uint32_t to_epoll(int events) {
+  uint32_t ev = 0;
+  if (events & POLL_READ) ev |= EPOLLIN;
+  if (events & POLL_WRITE) ev |= EPOLLOUT;
+  if (events & POLL_PRIORITY) ev |= EPOLLPRI;
+  if (events & POLL_RDHUP) ev |= EPOLLRDHUP;
+  if (events & POLL_EDGE) ev |= EPOLLET;
+  if (events & POLL_ONESHOT) ev |= EPOLLONESHOT;
+  return ev; /* EPOLLERR and EPOLLHUP are always reported by the kernel */
+}
+
+static int from_epoll(uint32_t ev) {
+  int events = 0;
+  if (ev & EPOLLIN) events |= POLL_READ;
+  if (ev & EPOLLOUT) events |= POLL_WRITE;
+  if (ev & EPOLLERR) events |= POLL_ERROR;
+  if (ev & EPOLLHUP) events |= POLL_HANGUP;
+  if (ev & EPOLLPRI) events |= POLL_PRIORITY;
+  if (ev & EPOLLRDHUP) events |= POLL_RDHUP;
+  return events;
+}
+
+static uint64_t token(int fd, uint32_t generation) {
+  return ((uint64_t)generation << 32) | (uint32_t)fd;
+}
+
+static int supported_modes(void) {
+  return SOCKETPOLL_SUPPORTS_LEVEL | SOCKETPOLL_SUPPORTS_EDGE | SOCKETPOLL_SUPPORTS_ONESHOT;
+}
+
+SocketPoll_T SocketPoll_new(int max_events) {
+  SocketPoll_T poll = calloc(1, sizeof(*poll));
+  if (poll == NULL) return NULL;
+  poll->epfd = -1;
+  poll->wakeup.read_fd = poll->wakeup.write_fd = -1;
+  int rc = SocketPoll_base_init(&poll->base, max_events);
+  if (rc < 0) {
+    free(poll);
+    errno = -rc;
+    return NULL;
+  }
+  poll->kevents = calloc((size_t)max_events, sizeof(*poll->kevents));
+  if (poll->kevents == NULL) {
+    rc = -ENOMEM;
+    goto fail;
+  }
+  /* EPOLL_CLOEXEC: the epoll fd must not leak into child processes. */
+  poll->epfd = epoll_create1(EPOLL_CLOEXEC);
+  if (poll->epfd < 0) {
+    rc = -errno;
+    goto fail;
+  }
+  rc = SocketPoll_wakeup_open(&poll->wakeup);
+  if (rc < 0) goto fail;
+  struct epoll_event ev = {.events = EPOLLIN, .data.u64 = WAKEUP_TOKEN};
+  if (epoll_ctl(poll->epfd, EPOLL_CTL_ADD, poll->wakeup.read_fd, &ev) < 0) {
+    rc = -errno;
+    goto fail;
+  }
+  return poll;
+
+fail:
+  SocketPoll_free(&poll);
+  errno = -rc;
+  return NULL;
+}
+
+void SocketPoll_free(SocketPoll_T *pollp) {
+  if (pollp == NULL || *pollp == NULL) return;
+  SocketPoll_T poll = *pollp;
+  if (poll->epfd >= 0) close(poll->epfd);
+  SocketPoll_wakeup_close(&poll->wakeup);
+  free(poll->kevents);
+  if (poll->base.out) SocketPoll_base_destroy(&poll->base);
+  free(poll);
+  *pollp = NULL;
+}
+
+int SocketPoll_add(SocketPoll_T poll, int fd, int events, void *data) {
+  int rc = SocketPoll_check_events(fd, events, supported_modes());
+  if (rc < 0) return rc;
+  pthread_mutex_lock(&poll->base.mutex);
+  uint32_t generation = ++poll->generation;
+  struct epoll_event ev = {.events = to_epoll(events), .data.u64 = token(fd, generation)};
+  if (epoll_ctl(poll->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+    rc = -errno; /* EEXIST, EBADF, EPERM (regular files, directories), ENOMEM, ENOSPC */
+    goto out;
+  }
+  /* Still in the table although the kernel took the add: fd was closed without del and its
+   * number reused. Whatever the current dispatch holds for it belongs to the old file. */
+  SocketPoll_invalidate_fd(&poll->base, fd);
+  SocketPoll_Registration *reg;
+  rc = SocketPoll_table_put(&poll->base.table, fd, events, data, &reg);
+  if (rc < 0) {
+    epoll_ctl(poll->epfd, EPOLL_CTL_DEL, fd, NULL);
+    goto out;
+  }
+  reg->state = (int)generation;
+out:
+  pthread_mutex_unlock(&poll->base.mutex);
+  return rc;
+}
+
+int SocketPoll_mod(SocketPoll_T poll, int fd, int events, void *data) {
+  int rc = SocketPoll_check_events(fd, events, supported_modes());
+  if (rc < 0) return rc;
+  pthread_mutex_lock(&poll->base.mutex);
+  SocketPoll_Registration *reg = SocketPoll_table_get(&poll->base.table, fd);
+  if (reg == NULL) {
+    rc = -ENOENT;
+    goto out;
+  }
+  struct epoll_event ev = {.events = to_epoll(events), .data.u64 = token(fd, (uint32_t)reg->state)};
+  if (epoll_ctl(poll->epfd, EPOLL_CTL_MOD, fd, &ev) < 0) {
+    rc = -errno;
+    /* ENOENT: the fd was closed without del and epoll dropped it; forget it here too. */
+    if (rc == -ENOENT) {
+      SocketPoll_invalidate_fd(&poll->base, fd);
+      SocketPoll_table_remove(&poll->base.table, fd);
+    }
+    goto out;
+  }
+  reg->events = events;
+  reg->data = data;
+out:
+  pthread_mutex_unlock(&poll->base.mutex);
+  return rc;
+}
+
+int SocketPoll_del(SocketPoll_T poll, int fd) {
+  if (fd < 0) return -EBADF;
+  int rc = 0;
+  pthread_mutex_lock(&poll->base.mutex);
+  if (SocketPoll_table_get(&poll->base.table, fd) == NULL) {
+    rc = -ENOENT;
+    goto out;
+  }
+  /* EBADF/ENOENT: the fd was closed before del; the kernel has already dropped it. */
+  if (epoll_ctl(poll->epfd, EPOLL_CTL_DEL, fd, NULL) < 0 && errno != EBADF && errno != ENOENT) {
+    rc = -errno;
+    goto out;
+  }
+  SocketPoll_invalidate_fd(&poll->base, fd);
+  SocketPoll_table_remove(&poll->base.table, fd);
+out:
+  pthread_mutex_unlock(&poll->base.mutex);
+  return rc;
+}
+
+int SocketPoll_wait(SocketPoll_T poll, SocketEvent_T **events, int timeout_ms) {
+  int64_t deadline = SocketPoll_deadline(timeout_ms);
+  int timeout = timeout_ms < 0 ? -1 : timeout_ms;
+  for (;;) {
+    int n = epoll_wait(poll->epfd, poll->kevents, poll->base.max_events, timeout);
+    if (n < 0) {
+      if (errno != EINTR) return -errno;
+      timeout = SocketPoll_time_left(deadline);
+      continue;
+    }
+    int woken = 0;
+    pthread_mutex_lock(&poll->base.mutex);
+    SocketPoll_begin_batch(&poll->base);
+    for (int i = 0; i < n; i++) {
+      uint64_t data = poll->kevents[i].data.u64;
+      if (data == WAKEUP_TOKEN) {
+        SocketPoll_wakeup_drain(&poll->wakeup);
+        woken = 1;
+        continue;
+      }
+      int fd = (int)(uint32_t)data;
+      SocketPoll_Registration *reg = SocketPoll_table_get(&poll->base.table, fd);
+      if (reg == NULL || (uint32_t)reg->state != (uint32_t)(data >> 32)) continue; /* stale */
+      SocketPoll_emit(&poll->base, fd, from_epoll(poll->kevents[i].events));
+    }
+    int count = poll->base.out_count;
+    pthread_mutex_unlock(&poll->base.mutex);
+    *events = poll->base.out;
+    /* Only stale events: not a result. Wait again for the time left. */
+    if (count == 0 && n > 0 && !woken && timeout != 0) {
+      timeout = SocketPoll_time_left(deadline);
+      if (timeout != 0) continue;
+    }
+    return count;
+  }
+}
+
+int SocketPoll_wakeup(SocketPoll_T poll) {
+  return SocketPoll_wakeup_signal(&poll->wakeup);
+}
+
+const char *SocketPoll_get_backend_name(SocketPoll_T poll) {
+  (void)poll;
+  return "epoll";
+}
+
+int SocketPoll_get_supported_modes(SocketPoll_T poll) {
+  (void)poll;
+  return supported_modes();
+}
+
+int SocketPoll_get_fd(SocketPoll_T poll) {
+  return poll->epfd;
+}
+
+int SocketPoll_count(SocketPoll_T poll) {
+  pthread_mutex_lock(&poll->base.mutex);
+  int count = poll->base.table.count;
+  pthread_mutex_unlock(&poll->base.mutex);
+  return count;
+}
