@@ -24,7 +24,8 @@ class Sink {
  public:
   virtual ~Sink() = default;
   // events[0..count) as SocketPoll_wait returned them (entries with fd == -1 are skipped by the
-  // sink). count == 0: a wakeup or a wait that timed out.
+  // sink). count == 0: a wakeup or a wait that timed out. count < 0: SocketPoll_wait failed with
+  // that negative errno (the watcher stays started; the sink decides).
   virtual void OnBatch(SocketEvent_T* events, int count) = 0;
 };
 
@@ -39,9 +40,10 @@ class Watcher {
   virtual void Ref() = 0;
   virtual void Unref() = 0;
   // Stops, releases every loop handle (uv_close) and deletes this object once the loop has
-  // closed them. The poller must stay alive until Close() is called; SocketPoll_free() may be
-  // called right after Close() returns.
-  virtual void Close() = 0;
+  // closed them, then calls on_closed(arg) (if not null) from the close callback. The poller must
+  // stay alive until Close() is called; SocketPoll_free() may be called right after Close()
+  // returns (a helper thread has been joined by then). The sink is not called after Close().
+  virtual void Close(void (*on_closed)(void* arg), void* arg) = 0;
 };
 
 Watcher* NewFdWatcher(uv_loop_t* loop, SocketPoll_T poll, Sink* sink);
