@@ -26,6 +26,10 @@ extern "C" {
 #define POLL_HANGUP   0x08 /* hang-up (both directions); always reported */
 #define POLL_PRIORITY 0x10 /* urgent/priority data (EPOLLPRI: sysfs GPIO edges, TCP OOB) */
 #define POLL_RDHUP    0x20 /* peer shut down its writing half (EPOLLRDHUP) */
+/* Reported only, never asked for, and only by the poll backend (epoll and kqueue forget a closed fd
+ * by themselves): the fd was closed while registered (POLLNVAL). Comes with POLL_ERROR, once; the
+ * registration is then disarmed until SocketPoll_mod() or SocketPoll_del(). */
+#define POLL_INVALID  0x40
 
 #define POLL_EVENT_MASK (POLL_READ | POLL_WRITE | POLL_ERROR | POLL_HANGUP | POLL_PRIORITY | POLL_RDHUP)
 

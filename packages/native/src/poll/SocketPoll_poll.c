@@ -1,0 +1,439 @@
+/*
+ * SocketPoll_poll.c — the POSIX fallback backend: poll(2), for any system without epoll or kqueue
+ * (and selectable on Linux for testing and comparison).
+ *
+ * Data structures
+ *   - A dense pollfd array (`fds`), index 0 the wakeup channel, 1..nfds-1 the registered fds, and a
+ *     parallel array (`slots`) with each entry's real fd number and registration generation. The
+ *     registration's `slot` (SocketPoll_Registration) is its index in both, so add appends, mod
+ *     rewrites one entry and del swap-removes (moves the last entry into the hole and fixes that
+ *     fd's slot): O(1) each, never a scan for a free entry.
+ *   - A disarmed entry (oneshot after delivery, or POLLNVAL) keeps its slot but gets pollfd.fd = -1,
+ *     which poll() skips entirely: no events at all, not even POLLHUP/POLLERR/POLLNVAL, exactly
+ *     like a disarmed EPOLLONESHOT registration. mod re-arms it.
+ *
+ * Modes: level and oneshot. Edge is refused with -ENOTSUP (SocketPoll_get_supported_modes lacks
+ * SOCKETPOLL_SUPPORTS_EDGE, so SocketPoll_check_events refuses it before anything is registered):
+ * poll(2) only reports states, and emulating edges would mean remembering each fd's last state and
+ * reporting only changes, which cannot see "more data arrived while still readable" — the very case
+ * edge-triggered users rely on. A mode that silently loses those events is worse than none.
+ *
+ * Waiting without holding the mutex. poll() is given a private copy of the array (`wfds`/`wslots`),
+ * refreshed only when add/mod/del changed something (`dirty`), so add/mod/del never block on a
+ * sleeping poll(). While a thread is inside poll() (`polling`), the first add/mod/del signals the
+ * wakeup channel (`interrupted`); the waiter then takes the new array and resumes with the time left
+ * without returning to its caller. Only SocketPoll_wakeup() makes wait return early: it sets the
+ * `notified` flag before signalling, and the waiter returns only when that flag is set. The flag is
+ * an atomic so that SocketPoll_wakeup stays async-signal-safe (it takes no lock).
+ *   After poll() returns, each result is checked against the current registration: deleted, or
+ *   deleted and re-added meanwhile (generation differs), or disarmed → dropped; interest changed by
+ *   mod meanwhile → masked with the new interest. An fd that was closed and its number reused
+ *   without del cannot be told apart from the original: as on kqueue, delete before close.
+ *
+ * POLLNVAL (the fd was closed while registered): reported once as POLL_ERROR | POLL_INVALID, then the
+ * entry is disarmed so a closed fd never spins the loop. del forgets it (and succeeds); mod re-arms
+ * it; add of the same fd number replaces it (the number now belongs to a new file, as on epoll).
+ *
+ * POLL_RDHUP: POLLRDHUP where the system has it (Linux). Elsewhere it is emulated for registrations
+ * that ask for it: POLLHUP sets it, and so does POLLIN (only seen when POLL_READ is asked for too)
+ * when a one-byte recv(MSG_PEEK | MSG_DONTWAIT) returns 0, i.e. a socket at end of stream; for a
+ * registration of POLL_RDHUP without POLL_READ, or a non-socket, only the POLLHUP rule applies.
+ *
+ * Complexity: add, mod, del O(1) (amortised: the arrays grow by doubling); wait O(n) in the number
+ * of registered fds (poll() itself scans them all, then so does the dispatch; the private copy is
+ * another O(n) memcpy, only after a change).
+ */
+#if defined(__linux__) && !defined(_GNU_SOURCE)
+#define _GNU_SOURCE /* POLLRDHUP */
+#endif
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "poll/SocketPoll_backend.h"
+
+/* Test hook: -DSOCKETPOLL_NO_POLLRDHUP builds the emulation used on systems without POLLRDHUP. */
+#if defined(POLLRDHUP) && !defined(SOCKETPOLL_NO_POLLRDHUP)
+#define HAVE_POLLRDHUP 1
+#else
+#define HAVE_POLLRDHUP 0
+#endif
+
+/* Registration state bits (SocketPoll_Registration.state). */
+#define STATE_INVALID 0x1 /* POLLNVAL was reported: the fd was closed while registered */
+
+/* The fd and registration generation of one array entry; pollfd.fd is -1 while disarmed. */
+typedef struct PollSlot {
+  int fd;
+  uint32_t generation;
+} PollSlot;
+
+struct SocketPoll {
+  SocketPoll_Base base; /* must be first */
+  SocketPoll_Wakeup wakeup;
+  /* Shared, under base.mutex. */
+  struct pollfd *fds; /* [0] is the wakeup channel */
+  PollSlot *slots;
+  int nfds;
+  int capacity;
+  uint32_t generation; /* counts registrations */
+  int dirty;           /* the array changed since the waiter copied it */
+  int polling;         /* a thread is inside poll() with its copy */
+  int interrupted;     /* ... and has been signalled to take the changes */
+  atomic_int notified; /* SocketPoll_wakeup() was called: the next wait returns */
+  /* The waiter's private copy; only the thread in SocketPoll_wait() touches these. */
+  struct pollfd *wfds;
+  PollSlot *wslots;
+  int wnfds;
+  int wcapacity;
+  int scan_from; /* where the next dispatch starts, so a full buffer is fair to later fds */
+};
+
+static short to_poll(int events) {
+  short ev = 0;
+  if (events & POLL_READ) ev |= POLLIN;
+  if (events & POLL_WRITE) ev |= POLLOUT;
+  if (events & POLL_PRIORITY) ev |= POLLPRI;
+#if HAVE_POLLRDHUP
+  if (events & POLL_RDHUP) ev |= POLLRDHUP;
+#else
+  /* Nothing to ask for: the end of stream shows as POLLIN (only seen when POLL_READ is asked for,
+   * else a socket with unread data would wake poll() forever) or POLLHUP. See rdhup_emulated. */
+#endif
+  return ev; /* POLLERR, POLLHUP and POLLNVAL are always reported by the kernel */
+}
+
+static int from_poll(short revents) {
+  int events = 0;
+  if (revents & POLLIN) events |= POLL_READ;
+  if (revents & POLLOUT) events |= POLL_WRITE;
+  if (revents & POLLERR) events |= POLL_ERROR;
+  if (revents & POLLHUP) events |= POLL_HANGUP;
+  if (revents & POLLPRI) events |= POLL_PRIORITY;
+#if HAVE_POLLRDHUP
+  if (revents & POLLRDHUP) events |= POLL_RDHUP;
+#endif
+  if (revents & POLLNVAL) events |= POLL_ERROR | POLL_INVALID;
+  return events;
+}
+
+#if !HAVE_POLLRDHUP
+/* No POLLRDHUP: the peer has shut down its writing half when a socket reads as end of stream
+ * (a zero-byte MSG_PEEK recv) or the fd hung up altogether. */
+static int rdhup_emulated(int fd, short revents) {
+  if (revents & POLLHUP) return 1;
+  if (!(revents & POLLIN)) return 0;
+  char c;
+  ssize_t n;
+  do n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+  while (n < 0 && errno == EINTR);
+  return n == 0;
+}
+#endif
+
+/* The syscall, under a name the `poll` parameters below do not shadow. */
+static int sys_poll(struct pollfd *fds, nfds_t nfds, int timeout) {
+  return poll(fds, nfds, timeout);
+}
+
+static int supported_modes(void) {
+  return SOCKETPOLL_SUPPORTS_LEVEL | SOCKETPOLL_SUPPORTS_ONESHOT;
+}
+
+/* Grows a pollfd array and its slots to hold at least `need` entries. 0 or -ENOMEM. */
+static int reserve(struct pollfd **fds, PollSlot **slots, int *capacity, int need) {
+  if (need <= *capacity) return 0;
+  int capacity_new = *capacity ? *capacity : 64;
+  while (capacity_new < need) {
+    if (capacity_new > (1 << 28)) return -ENOMEM;
+    capacity_new *= 2;
+  }
+  struct pollfd *f = realloc(*fds, (size_t)capacity_new * sizeof(*f));
+  if (f == NULL) return -ENOMEM;
+  *fds = f;
+  PollSlot *s = realloc(*slots, (size_t)capacity_new * sizeof(*s));
+  if (s == NULL) return -ENOMEM;
+  *slots = s;
+  *capacity = capacity_new;
+  return 0;
+}
+
+/* The array changed: the waiter must take a new copy, and if it is asleep in poll() with the old
+ * one, wake it (once) so the change takes effect now rather than at its timeout. Caller holds the
+ * mutex. */
+static void changed(SocketPoll_T poll) {
+  poll->dirty = 1;
+  if (poll->polling && !poll->interrupted) {
+    poll->interrupted = 1;
+    SocketPoll_wakeup_signal(&poll->wakeup);
+  }
+}
+
+SocketPoll_T SocketPoll_new(int max_events) {
+  SocketPoll_T poll = calloc(1, sizeof(*poll));
+  if (poll == NULL) return NULL;
+  poll->wakeup.read_fd = poll->wakeup.write_fd = -1;
+  atomic_init(&poll->notified, 0);
+  int rc = SocketPoll_base_init(&poll->base, max_events);
+  if (rc < 0) {
+    free(poll);
+    errno = -rc;
+    return NULL;
+  }
+  rc = reserve(&poll->fds, &poll->slots, &poll->capacity, 1);
+  if (rc < 0) goto fail;
+  rc = SocketPoll_wakeup_open(&poll->wakeup);
+  if (rc < 0) goto fail;
+  poll->fds[0].fd = poll->wakeup.read_fd;
+  poll->fds[0].events = POLLIN;
+  poll->fds[0].revents = 0;
+  poll->slots[0].fd = poll->wakeup.read_fd;
+  poll->slots[0].generation = 0;
+  poll->nfds = 1;
+  poll->dirty = 1;
+  return poll;
+
+fail:
+  SocketPoll_free(&poll);
+  errno = -rc;
+  return NULL;
+}
+
+void SocketPoll_free(SocketPoll_T *pollp) {
+  if (pollp == NULL || *pollp == NULL) return;
+  SocketPoll_T poll = *pollp;
+  SocketPoll_wakeup_close(&poll->wakeup);
+  free(poll->fds);
+  free(poll->slots);
+  free(poll->wfds);
+  free(poll->wslots);
+  if (poll->base.out) SocketPoll_base_destroy(&poll->base);
+  free(poll);
+  *pollp = NULL;
+}
+
+int SocketPoll_add(SocketPoll_T poll, int fd, int events, void *data) {
+  int rc = SocketPoll_check_events(fd, events, supported_modes());
+  if (rc < 0) return rc;
+  /* poll() would take any number and report POLLNVAL later; refuse it now, as epoll does. */
+  if (fcntl(fd, F_GETFD) < 0) return -EBADF;
+  pthread_mutex_lock(&poll->base.mutex);
+  SocketPoll_Registration *reg = SocketPoll_table_get(&poll->base.table, fd);
+  int slot;
+  if (reg != NULL) {
+    if (!(reg->state & STATE_INVALID)) {
+      rc = -EEXIST;
+      goto out;
+    }
+    /* Registered, but poll() said the fd was closed: the number now names a new file (epoll
+     * forgets closed fds by itself, so there this add succeeds too). Reuse the slot. Whatever the
+     * current dispatch holds for it belongs to the old file. */
+    slot = reg->slot;
+    SocketPoll_invalidate_fd(&poll->base, fd);
+  } else {
+    rc = reserve(&poll->fds, &poll->slots, &poll->capacity, poll->nfds + 1);
+    if (rc < 0) goto out;
+    slot = poll->nfds;
+  }
+  rc = SocketPoll_table_put(&poll->base.table, fd, events, data, &reg);
+  if (rc < 0) goto out; /* only when fd was not registered: nothing to undo */
+  reg->slot = slot;
+  if (slot == poll->nfds) poll->nfds++;
+  poll->fds[slot].fd = fd;
+  poll->fds[slot].events = to_poll(events);
+  poll->fds[slot].revents = 0;
+  poll->slots[slot].fd = fd;
+  poll->slots[slot].generation = ++poll->generation;
+  changed(poll);
+out:
+  pthread_mutex_unlock(&poll->base.mutex);
+  return rc;
+}
+
+int SocketPoll_mod(SocketPoll_T poll, int fd, int events, void *data) {
+  int rc = SocketPoll_check_events(fd, events, supported_modes());
+  if (rc < 0) return rc;
+  pthread_mutex_lock(&poll->base.mutex);
+  SocketPoll_Registration *reg = SocketPoll_table_get(&poll->base.table, fd);
+  if (reg == NULL) {
+    rc = -ENOENT;
+    goto out;
+  }
+  reg->events = events;
+  reg->data = data;
+  reg->state = 0; /* re-armed, also after POLLNVAL: it is reported again (once) if still closed */
+  poll->fds[reg->slot].fd = fd;
+  poll->fds[reg->slot].events = to_poll(events);
+  changed(poll);
+out:
+  pthread_mutex_unlock(&poll->base.mutex);
+  return rc;
+}
+
+int SocketPoll_del(SocketPoll_T poll, int fd) {
+  if (fd < 0) return -EBADF;
+  int rc = 0;
+  pthread_mutex_lock(&poll->base.mutex);
+  SocketPoll_Registration *reg = SocketPoll_table_get(&poll->base.table, fd);
+  if (reg == NULL) {
+    rc = -ENOENT;
+    goto out;
+  }
+  /* No kernel call: a closed fd is forgotten like any other. Swap-remove its entry. */
+  int slot = reg->slot, last = poll->nfds - 1;
+  if (slot != last) {
+    poll->fds[slot] = poll->fds[last];
+    poll->slots[slot] = poll->slots[last];
+    SocketPoll_table_get(&poll->base.table, poll->slots[slot].fd)->slot = slot;
+  }
+  poll->nfds--;
+  SocketPoll_invalidate_fd(&poll->base, fd);
+  SocketPoll_table_remove(&poll->base.table, fd);
+  changed(poll);
+out:
+  pthread_mutex_unlock(&poll->base.mutex);
+  return rc;
+}
+
+/* Takes a new private copy of the array if it changed. Caller holds the mutex. 0 or -ENOMEM. */
+static int refresh_copy(SocketPoll_T poll) {
+  if (!poll->dirty) return 0;
+  int rc = reserve(&poll->wfds, &poll->wslots, &poll->wcapacity, poll->nfds);
+  if (rc < 0) return rc;
+  memcpy(poll->wfds, poll->fds, (size_t)poll->nfds * sizeof(*poll->wfds));
+  memcpy(poll->wslots, poll->slots, (size_t)poll->nfds * sizeof(*poll->wslots));
+  poll->wnfds = poll->nfds;
+  poll->dirty = 0;
+  return 0;
+}
+
+/* Turns the private copy's results into the output buffer. Caller holds the mutex. */
+static void dispatch(SocketPoll_T poll) {
+  int n = poll->wnfds - 1; /* registered entries: 1 .. wnfds-1 */
+  if (n <= 0) return;
+  int start = poll->scan_from < n ? poll->scan_from : 0;
+  for (int k = 0; k < n; k++) {
+    int i = 1 + (start + k) % n;
+    struct pollfd *pfd = &poll->wfds[i];
+    if (pfd->revents == 0) continue;
+    int fd = poll->wslots[i].fd;
+    SocketPoll_Registration *reg = SocketPoll_table_get(&poll->base.table, fd);
+    /* Deleted, or deleted and re-added, while we were in poll(). */
+    if (reg == NULL || poll->slots[reg->slot].generation != poll->wslots[i].generation) continue;
+    struct pollfd *live = &poll->fds[reg->slot];
+    if (live->fd < 0) continue; /* disarmed meanwhile (or by an earlier round) */
+    int events = from_poll(pfd->revents);
+#if !HAVE_POLLRDHUP
+    if ((reg->events & POLL_RDHUP) && rdhup_emulated(fd, pfd->revents)) events |= POLL_RDHUP;
+#endif
+    /* Interest may have changed by mod while we were in poll(): report only what is asked for now
+     * (errors, hang-ups and POLLNVAL are always reported). */
+    events &= (reg->events & POLL_EVENT_MASK) | POLL_ERROR | POLL_HANGUP | POLL_INVALID;
+    if (events == 0) continue;
+    if (SocketPoll_emit(&poll->base, fd, events) == NULL) {
+      /* Buffer full: start here next time. Level readiness is still there for the next poll(). */
+      poll->scan_from = (start + k) % n;
+      return;
+    }
+    pfd->revents = 0;
+    if (events & POLL_INVALID) {
+      reg->state |= STATE_INVALID;
+      live->fd = -1;
+      poll->dirty = 1;
+    } else if (reg->events & POLL_ONESHOT) {
+      live->fd = -1;
+      poll->dirty = 1;
+    }
+  }
+  poll->scan_from = 0;
+}
+
+int SocketPoll_wait(SocketPoll_T poll, SocketEvent_T **events, int timeout_ms) {
+  int64_t deadline = SocketPoll_deadline(timeout_ms);
+  int timeout = timeout_ms < 0 ? -1 : timeout_ms;
+  pthread_mutex_lock(&poll->base.mutex);
+  for (;;) {
+    int rc = refresh_copy(poll);
+    if (rc < 0) {
+      pthread_mutex_unlock(&poll->base.mutex);
+      return rc;
+    }
+    poll->polling = 1;
+    pthread_mutex_unlock(&poll->base.mutex);
+
+    int n = sys_poll(poll->wfds, (nfds_t)poll->wnfds, timeout);
+    int err = errno;
+
+    pthread_mutex_lock(&poll->base.mutex);
+    poll->polling = 0;
+    if (n < 0) {
+      if (poll->interrupted) SocketPoll_wakeup_drain(&poll->wakeup);
+      poll->interrupted = 0;
+      if (err != EINTR) {
+        pthread_mutex_unlock(&poll->base.mutex);
+        return -err;
+      }
+      timeout = SocketPoll_time_left(deadline);
+      continue;
+    }
+    int signalled = poll->wfds[0].revents != 0;
+    if (signalled || poll->interrupted) {
+      /* The signal of an add/mod/del is in the channel by now (written under the mutex). */
+      SocketPoll_wakeup_drain(&poll->wakeup);
+      poll->wfds[0].revents = 0;
+    }
+    poll->interrupted = 0;
+    /* After the drain: a wakeup whose signal was drained has set the flag before signalling. */
+    int woken = atomic_exchange(&poll->notified, 0);
+    SocketPoll_begin_batch(&poll->base);
+    if (n > signalled) dispatch(poll);
+    int count = poll->base.out_count;
+    if (count > 0 || woken || n == 0) {
+      pthread_mutex_unlock(&poll->base.mutex);
+      *events = poll->base.out;
+      return count;
+    }
+    /* Only an internal interrupt or stale results: not a result. Resume with the time left. */
+    timeout = SocketPoll_time_left(deadline);
+    if (timeout == 0) {
+      pthread_mutex_unlock(&poll->base.mutex);
+      *events = poll->base.out;
+      return 0;
+    }
+  }
+}
+
+int SocketPoll_wakeup(SocketPoll_T poll) {
+  /* Flag first, then the signal: whoever drains the signal sees the flag. No lock: this must
+   * stay async-signal-safe. */
+  atomic_store(&poll->notified, 1);
+  return SocketPoll_wakeup_signal(&poll->wakeup);
+}
+
+const char *SocketPoll_get_backend_name(SocketPoll_T poll) {
+  (void)poll;
+  return "poll";
+}
+
+int SocketPoll_get_supported_modes(SocketPoll_T poll) {
+  (void)poll;
+  return supported_modes();
+}
+
+int SocketPoll_get_fd(SocketPoll_T poll) {
+  (void)poll;
+  return -1; /* nothing pollable: an event loop runs SocketPoll_wait() on a helper thread */
+}
+
+int SocketPoll_count(SocketPoll_T poll) {
+  pthread_mutex_lock(&poll->base.mutex);
+  int count = poll->base.table.count;
+  pthread_mutex_unlock(&poll->base.mutex);
+  return count;
+}
