@@ -1,0 +1,183 @@
+/*
+ * helper.c — a tiny, test-only Node-API addon for the benchmark (plain C, no node-addon-api).
+ *
+ * Node cannot create socketpairs, and fs.readSync/fs.writeSync throw on EAGAIN and cost about a
+ * microsecond each above the syscall. This addon gives the bench:
+ *   socketpairs(n)          -> Int32Array [a0, b0, a1, b1, ...] (AF_UNIX stream, non-blocking, cloexec)
+ *   closeAll(fds)           close every fd of an Int32Array
+ *   read1(fd) / write1(fd)  one read into a 64-byte scratch buffer / one 1-byte write;
+ *                           bytes or -errno, never throws
+ *   readAll(fds, count)     the batched I/O helper: read every fd of fds[0..count) in one native call;
+ *   writeAll(fds, count)    write one byte to each; both return how many succeeded
+ *
+ * readAll/writeAll are the "batched I/O helper" of the benchmark's stretch target; a version of them
+ * could move into @socketpoll/core (read every ready fd of a wait batch without a JS call per fd).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <node_api.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define CHECK(call)                                                                                                    \
+    do {                                                                                                               \
+        if ((call) != napi_ok) {                                                                                       \
+            napi_throw_error(env, NULL, "bench helper: " #call " failed");                                             \
+            return NULL;                                                                                               \
+        }                                                                                                              \
+    } while (0)
+
+static napi_value make_int(napi_env env, int64_t v)
+{
+    napi_value out;
+    if (napi_create_int64(env, v, &out) != napi_ok) return NULL;
+    return out;
+}
+
+static int get_int_arg(napi_env env, napi_callback_info info, size_t want, napi_value *argv, int32_t *out)
+{
+    size_t argc = want;
+    if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < want) return -1;
+    for (size_t i = 0; i < want && out; i++) {
+        napi_valuetype t;
+        if (napi_typeof(env, argv[i], &t) != napi_ok || t != napi_number) continue;
+        if (napi_get_value_int32(env, argv[i], &out[i]) != napi_ok) return -1;
+    }
+    return 0;
+}
+
+/* Int32Array argument -> pointer + length. */
+static int32_t *get_i32(napi_env env, napi_value v, size_t *len)
+{
+    napi_typedarray_type type;
+    void *data;
+    napi_value ab;
+    size_t off;
+    if (napi_get_typedarray_info(env, v, &type, len, &data, &ab, &off) != napi_ok || type != napi_int32_array) {
+        napi_throw_type_error(env, NULL, "bench helper: expected an Int32Array");
+        return NULL;
+    }
+    return data;
+}
+
+static napi_value js_socketpairs(napi_env env, napi_callback_info info)
+{
+    napi_value argv[1];
+    int32_t n = 0;
+    if (get_int_arg(env, info, 1, argv, &n) < 0 || n < 1) {
+        napi_throw_type_error(env, NULL, "socketpairs(n): n must be a positive integer");
+        return NULL;
+    }
+    napi_value ab, arr;
+    void *data;
+    CHECK(napi_create_arraybuffer(env, sizeof(int32_t) * 2 * (size_t)n, &data, &ab));
+    int32_t *fds = data;
+    for (int32_t i = 0; i < n; i++) {
+        int sv[2];
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) < 0) {
+            int err = errno;
+            for (int32_t j = 0; j < 2 * i; j++) close(fds[j]);
+            napi_value e, msg, code;
+            napi_create_string_utf8(env, "socketpair failed", NAPI_AUTO_LENGTH, &msg);
+            napi_create_error(env, NULL, msg, &e);
+            napi_create_int32(env, -err, &code);
+            napi_set_named_property(env, e, "errno", code);
+            napi_throw(env, e);
+            return NULL;
+        }
+        fds[2 * i] = sv[0];
+        fds[2 * i + 1] = sv[1];
+    }
+    CHECK(napi_create_typedarray(env, napi_int32_array, 2 * (size_t)n, ab, 0, &arr));
+    return arr;
+}
+
+static napi_value js_close_all(napi_env env, napi_callback_info info)
+{
+    napi_value argv[1];
+    size_t len;
+    if (get_int_arg(env, info, 1, argv, NULL) < 0) return NULL;
+    int32_t *fds = get_i32(env, argv[0], &len);
+    if (!fds) return NULL;
+    for (size_t i = 0; i < len; i++)
+        if (fds[i] >= 0) close(fds[i]);
+    return NULL;
+}
+
+static napi_value js_read1(napi_env env, napi_callback_info info)
+{
+    napi_value argv[1];
+    int32_t fd = -1;
+    char buf[64];
+    if (get_int_arg(env, info, 1, argv, &fd) < 0) return NULL;
+    ssize_t r = read(fd, buf, sizeof buf);
+    return make_int(env, r < 0 ? -errno : r);
+}
+
+static napi_value js_write1(napi_env env, napi_callback_info info)
+{
+    napi_value argv[1];
+    int32_t fd = -1;
+    if (get_int_arg(env, info, 1, argv, &fd) < 0) return NULL;
+    ssize_t r = write(fd, "x", 1);
+    return make_int(env, r < 0 ? -errno : r);
+}
+
+/* fds + count (count <= fds.length). */
+static int32_t *get_batch(napi_env env, napi_callback_info info, size_t *count)
+{
+    napi_value argv[2];
+    int32_t c = -1;
+    size_t len;
+    size_t argc = 2;
+    if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2) {
+        napi_throw_type_error(env, NULL, "expected (fds: Int32Array, count: number)");
+        return NULL;
+    }
+    int32_t *fds = get_i32(env, argv[0], &len);
+    if (!fds) return NULL;
+    if (napi_get_value_int32(env, argv[1], &c) != napi_ok || c < 0 || (size_t)c > len) {
+        napi_throw_range_error(env, NULL, "count must be within 0..fds.length");
+        return NULL;
+    }
+    *count = (size_t)c;
+    return fds;
+}
+
+static napi_value js_read_all(napi_env env, napi_callback_info info)
+{
+    size_t count;
+    int32_t *fds = get_batch(env, info, &count);
+    if (!fds) return NULL;
+    char buf[64];
+    int64_t ok = 0;
+    for (size_t i = 0; i < count; i++)
+        if (read(fds[i], buf, sizeof buf) > 0) ok++;
+    return make_int(env, ok);
+}
+
+static napi_value js_write_all(napi_env env, napi_callback_info info)
+{
+    size_t count;
+    int32_t *fds = get_batch(env, info, &count);
+    if (!fds) return NULL;
+    int64_t ok = 0;
+    for (size_t i = 0; i < count; i++)
+        if (write(fds[i], "x", 1) == 1) ok++;
+    return make_int(env, ok);
+}
+
+NAPI_MODULE_INIT(/* napi_env env, napi_value exports */)
+{
+    napi_property_descriptor props[] = {
+        { "socketpairs", NULL, js_socketpairs, NULL, NULL, NULL, napi_enumerable, NULL },
+        { "closeAll", NULL, js_close_all, NULL, NULL, NULL, napi_enumerable, NULL },
+        { "read1", NULL, js_read1, NULL, NULL, NULL, napi_enumerable, NULL },
+        { "write1", NULL, js_write1, NULL, NULL, NULL, napi_enumerable, NULL },
+        { "readAll", NULL, js_read_all, NULL, NULL, NULL, napi_enumerable, NULL },
+        { "writeAll", NULL, js_write_all, NULL, NULL, NULL, napi_enumerable, NULL },
+    };
+    if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
+    return exports;
+}

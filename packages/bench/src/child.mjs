@@ -1,0 +1,430 @@
+// child.mjs — runs ONE Node system on ONE workload in its own process, prints one JSON line.
+//
+//   node --expose-gc src/child.mjs '<json: {system, workload, n, warmupMs, windowMs, samples, gapUs}>'
+//
+// Systems (the raw C anchors are build/anchor, spawned directly by run.mjs):
+//   sp-epoll-start, sp-epoll-wait, sp-poll-start, sp-poll-wait   @socketpoll/core, event-loop start() or
+//                        sync wait(); reads/writes with fs.readSync/fs.writeSync, as user code would
+//   sp-epoll-batch       start() on epoll, reads/writes the whole batch with two native calls
+//                        (build/helper.node readAll/writeAll: the "batched I/O helper")
+//   npm-epoll            the npm `epoll` package (one callback per event), fs.readSync/fs.writeSync
+//   net                  Node's net.Socket on both ends ('data' event, socket.write)
+// Workloads: see native/anchor.c (oneway, sparse, bounce, latency, registration); same definitions.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import net from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+
+const require = createRequire(import.meta.url);
+const pkgRoot = dirname(dirname(fileURLToPath(import.meta.url)));
+const helper = require(join(pkgRoot, 'build', 'helper.node'));
+const ANCHOR = join(pkgRoot, 'build', 'anchor');
+const MAX_EVENTS = 1024;
+
+const cfg = JSON.parse(process.argv[2]);
+const { system, workload, n } = cfg;
+
+function emit(obj) {
+  fs.writeSync(1, JSON.stringify({ system, workload, n, ...obj }) + '\n');
+  process.exit(0);
+}
+
+/** Loads @socketpoll/core (workspace dependency; falls back to the sibling package folder). */
+export function loadCore() {
+  try {
+    return require('@socketpoll/core');
+  } catch (e) {
+    if (e.code !== 'MODULE_NOT_FOUND') throw e;
+    return require(join(pkgRoot, '..', 'core'));
+  }
+}
+
+// ---- fds and slots -------------------------------------------------------------------------------
+
+/** Registered fd i reads rfd[i] and answers by writing one byte into wfd[i]. */
+function makeSlots() {
+  const fds = helper.socketpairs(n);
+  const bounce = workload === 'bounce';
+  const count = bounce ? 2 * n : n;
+  const rfd = new Int32Array(count);
+  const wfd = new Int32Array(count);
+  for (let i = 0; i < n; i++) {
+    if (bounce) {
+      rfd[2 * i] = wfd[2 * i] = fds[2 * i];
+      rfd[2 * i + 1] = wfd[2 * i + 1] = fds[2 * i + 1];
+    } else {
+      rfd[i] = fds[2 * i];
+      wfd[i] = fds[2 * i + 1];
+    }
+  }
+  let maxFd = 0;
+  for (const fd of fds) if (fd > maxFd) maxFd = fd;
+  const slotOf = new Int32Array(maxFd + 1).fill(-1);
+  for (let i = 0; i < count; i++) slotOf[rfd[i]] = i;
+  const prime = () => {
+    for (let i = 0; i < (workload === 'sparse' ? 1 : n); i++) helper.write1(fds[2 * i + 1]);
+  };
+  return { fds, count, rfd, wfd, slotOf, prime };
+}
+
+// ---- the meter: warm-up, then a fixed window ------------------------------------------------------
+
+function makeMeter(onDone) {
+  let events = 0;
+  let measuring = false;
+  let start = 0;
+  let end = 0;
+  const warmEnd = performance.now() + cfg.warmupMs;
+  return function tick(k) {
+    events += k;
+    const t = performance.now();
+    if (!measuring) {
+      if (t >= warmEnd) {
+        measuring = true;
+        events = 0;
+        start = t;
+        end = t + cfg.windowMs;
+      }
+      return false;
+    }
+    if (t < end) return false;
+    const seconds = (t - start) / 1000;
+    onDone({ events, seconds, eventsPerSec: events / seconds });
+    return true;
+  };
+}
+
+// JS-side I/O as user code does it: fs.readSync / fs.writeSync (EAGAIN throws; it is rare here).
+const rbuf = Buffer.alloc(64);
+const one = Buffer.from('x');
+function fsRead(fd) {
+  try {
+    return fs.readSync(fd, rbuf, 0, 64, null);
+  } catch (e) {
+    if (e.code === 'EAGAIN') return -11;
+    throw e;
+  }
+}
+function fsWrite(fd) {
+  try {
+    return fs.writeSync(fd, one, 0, 1, null);
+  } catch (e) {
+    if (e.code === 'EAGAIN') return -11;
+    throw e;
+  }
+}
+
+function socketpollSystem(backend) {
+  const core = loadCore();
+  const p = new core.SocketPoll({ maxEvents: MAX_EVENTS, backend });
+  return { core, p };
+}
+
+// ---- throughput workloads -------------------------------------------------------------------------
+
+function throughput() {
+  const s = makeSlots();
+  const { rfd, wfd, slotOf, count } = s;
+
+  if (system === 'net') {
+    const sockets = [];
+    let done = false;
+    const tick = makeMeter((r) => {
+      done = true;
+      emit(r);
+    });
+    if (workload === 'bounce') {
+      for (let i = 0; i < count; i++) {
+        const sock = new net.Socket({ fd: rfd[i], readable: true, writable: true });
+        sock.on('data', () => {
+          if (done) return;
+          sock.write(one);
+          tick(1);
+        });
+        sockets.push(sock);
+      }
+    } else {
+      for (let i = 0; i < count; i++) {
+        const reader = new net.Socket({ fd: rfd[i], readable: true, writable: false });
+        const writer = new net.Socket({ fd: wfd[i], readable: false, writable: true });
+        reader.on('data', () => {
+          if (done) return;
+          writer.write(one);
+          tick(1);
+        });
+        sockets.push(reader, writer);
+      }
+    }
+    s.prime();
+    return;
+  }
+
+  if (system === 'npm-epoll') {
+    const { Epoll } = require('epoll');
+    let done = false;
+    const tick = makeMeter((r) => {
+      done = true;
+      emit(r);
+    });
+    const ep = new Epoll((err, fd) => {
+      if (err) throw err;
+      if (done) return;
+      fsRead(fd);
+      fsWrite(wfd[slotOf[fd]]);
+      tick(1);
+    });
+    for (let i = 0; i < count; i++) ep.add(rfd[i], Epoll.EPOLLIN);
+    s.prime();
+    return;
+  }
+
+  const backend = system.startsWith('sp-poll') ? 'poll' : 'epoll';
+  const { core, p } = socketpollSystem(backend);
+  for (let i = 0; i < count; i++) p.add(rfd[i], core.POLL_READ, i);
+  s.prime();
+
+  if (system.endsWith('-wait')) {
+    const tick = makeMeter(emit);
+    for (;;) {
+      const evs = p.wait(-1);
+      const k = evs.length;
+      for (let j = 0; j < k; j++) {
+        const e = evs[j];
+        fsRead(e.fd);
+        fsWrite(wfd[e.data]);
+      }
+      if (tick(k)) return;
+    }
+  }
+
+  let done = false;
+  const tick = makeMeter((r) => {
+    done = true;
+    p.stop();
+    emit(r);
+  });
+  if (system === 'sp-epoll-batch') {
+    const rb = new Int32Array(MAX_EVENTS);
+    const wb = new Int32Array(MAX_EVENTS);
+    p.start((evs) => {
+      if (done) return;
+      const k = evs.length;
+      for (let j = 0; j < k; j++) {
+        const e = evs[j];
+        rb[j] = e.fd;
+        wb[j] = wfd[e.data];
+      }
+      helper.readAll(rb, k);
+      helper.writeAll(wb, k);
+      tick(k);
+    });
+    return;
+  }
+  p.start((evs) => {
+    if (done) return;
+    const k = evs.length;
+    for (let j = 0; j < k; j++) {
+      const e = evs[j];
+      fsRead(e.fd);
+      fsWrite(wfd[e.data]);
+    }
+    tick(k);
+  });
+}
+
+// ---- latency ----------------------------------------------------------------------------------------
+
+function latency() {
+  const pair = helper.socketpairs(1);
+  const fd = pair[0];
+  const warm = Math.floor(cfg.samples / 20) + 10;
+  const total = cfg.samples + warm;
+  const writer = spawn(ANCHOR, ['writer', String(total), String(cfg.gapUs)], {
+    stdio: ['ignore', 'ignore', 'inherit', pair[1]],
+  });
+  helper.closeAll(new Int32Array([pair[1]])); // the writer holds the only copy: its exit is our EOF
+  const lat = new Float64Array(total);
+  let got = 0;
+  const stampBuf = Buffer.alloc(8);
+  const finish = () => {
+    const kept = Array.from(lat.subarray(warm, got));
+    const sorted = [...kept].sort((a, b) => a - b);
+    writer.on('exit', () => {}); // reaped by exit
+    emit({ samples: kept.length, latencyNs: kept, p50: sorted[kept.length >> 1], p99: sorted[Math.floor(kept.length * 0.99)] });
+  };
+  // One sample: t (taken at callback entry) minus the writer's stamp, then the 1-byte ack.
+  // Returns false at EOF.
+  const useHelper = system === 'sp-epoll-batch';
+  const onReadable = (t) => {
+    let r;
+    try {
+      r = fs.readSync(fd, stampBuf, 0, 8, null);
+    } catch (e) {
+      if (e.code === 'EAGAIN') return true;
+      throw e;
+    }
+    if (r === 0) return false;
+    lat[got++] = Number(t - stampBuf.readBigUInt64LE(0));
+    if (useHelper) helper.write1(fd);
+    else fsWrite(fd);
+    return true;
+  };
+
+  if (system === 'net') {
+    const sock = new net.Socket({ fd, readable: true, writable: true });
+    sock.on('data', (buf) => {
+      const t = process.hrtime.bigint();
+      for (let off = 0; off + 8 <= buf.length; off += 8) lat[got++] = Number(t - buf.readBigUInt64LE(off));
+      sock.write(one);
+    });
+    sock.on('end', finish);
+    return;
+  }
+  if (system === 'npm-epoll') {
+    const { Epoll } = require('epoll');
+    const ep = new Epoll((err) => {
+      const t = process.hrtime.bigint();
+      if (err) throw err;
+      if (!onReadable(t)) {
+        ep.remove(fd).close();
+        finish();
+      }
+    });
+    ep.add(fd, Epoll.EPOLLIN);
+    return;
+  }
+  const backend = system.startsWith('sp-poll') ? 'poll' : 'epoll';
+  const { core, p } = socketpollSystem(backend);
+  p.add(fd, core.POLL_READ, 0);
+  if (system.endsWith('-wait')) {
+    for (;;) {
+      const evs = p.wait(-1);
+      const t = process.hrtime.bigint();
+      if (evs.length && !onReadable(t)) break;
+    }
+    p.close();
+    finish();
+    return;
+  }
+  p.start((evs) => {
+    const t = process.hrtime.bigint();
+    if (evs.length && !onReadable(t)) {
+      p.stop();
+      p.close();
+      finish();
+    }
+  });
+}
+
+// ---- registration cost and memory per fd ----------------------------------------------------------
+
+function slabBytes() {
+  // Kernel memory of epoll registrations: one epitem (+ one poll-wait entry) per fd. /proc/slabinfo is
+  // usually root-only; where it cannot be read the figure is reported as null.
+  try {
+    const text = fs.readFileSync('/proc/slabinfo', 'utf8');
+    let total = 0;
+    for (const name of ['eventpoll_epi', 'eventpoll_pwq']) {
+      const m = text.match(new RegExp(`^${name}\\s+(\\d+)\\s+\\d+\\s+(\\d+)`, 'm'));
+      if (m) total += Number(m[1]) * Number(m[2]);
+    }
+    return total;
+  } catch {
+    return null;
+  }
+}
+
+function rss() {
+  globalThis.gc?.();
+  globalThis.gc?.();
+  return process.memoryUsage().rss;
+}
+
+function registration() {
+  const fds = helper.socketpairs(n);
+  const rfd = new Int32Array(n);
+  for (let i = 0; i < n; i++) rfd[i] = fds[2 * i];
+  let add, mod, del;
+  let cleanup = () => {};
+  if (system === 'net') {
+    // net.Socket has no add/mod/del of its own: report only what a reading socket costs in memory.
+    const rss0 = rss();
+    const slab0 = slabBytes();
+    const socks = [];
+    for (let i = 0; i < n; i++) socks.push(new net.Socket({ fd: rfd[i], readable: true, writable: false }));
+    setTimeout(() => {
+      const rss1 = rss();
+      const slab1 = slabBytes();
+      emit({ opsPerSec: null, rssPerFd: (rss1 - rss0) / n, slabPerFd: slab0 === null ? null : (slab1 - slab0) / n });
+    }, 50);
+    return;
+  } else if (system === 'npm-epoll') {
+    const { Epoll } = require('epoll');
+    const ep = new Epoll(() => {});
+    add = (fd) => ep.add(fd, Epoll.EPOLLIN);
+    mod = (fd) => ep.modify(fd, Epoll.EPOLLIN | Epoll.EPOLLPRI);
+    del = (fd) => ep.remove(fd);
+    cleanup = () => ep.close();
+  } else {
+    const backend = system.startsWith('sp-poll') ? 'poll' : 'epoll';
+    const { core, p } = socketpollSystem(backend);
+    add = (fd, i) => p.add(fd, core.POLL_READ, i);
+    mod = (fd, i) => p.mod(fd, core.POLL_READ, i + 1);
+    del = (fd) => p.del(fd);
+    cleanup = () => p.close();
+  }
+  const rss0 = rss();
+  const slab0 = slabBytes();
+  for (let i = 0; i < n; i++) add(rfd[i], i);
+  const rss1 = rss();
+  const slab1 = slabBytes();
+  for (let i = 0; i < n; i++) del(rfd[i]);
+
+  const warmEnd = performance.now() + cfg.warmupMs;
+  let ops = 0;
+  let start = 0;
+  let measuring = false;
+  for (;;) {
+    for (let i = 0; i < n; i++) add(rfd[i], i);
+    for (let i = 0; i < n; i++) mod(rfd[i], i);
+    for (let i = 0; i < n; i++) del(rfd[i]);
+    ops += 3 * n;
+    const t = performance.now();
+    if (!measuring) {
+      if (t >= warmEnd) {
+        measuring = true;
+        ops = 0;
+        start = t;
+      }
+    } else if (t - start >= cfg.windowMs) {
+      const seconds = (t - start) / 1000;
+      cleanup();
+      emit({
+        ops,
+        seconds,
+        opsPerSec: ops / seconds,
+        rssPerFd: (rss1 - rss0) / n,
+        slabPerFd: slab0 === null ? null : (slab1 - slab0) / n,
+      });
+      return;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+
+if (system.startsWith('sp-')) {
+  // Skip (and say why) rather than fail when core is not built or this backend is not available here.
+  try {
+    const core = loadCore();
+    new core.SocketPoll({ maxEvents: 1, backend: system.startsWith('sp-poll') ? 'poll' : 'epoll' }).close();
+  } catch (e) {
+    emit({ skipped: `@socketpoll/core: ${e.message.split('\n')[0]}` });
+  }
+}
+if (workload === 'latency') latency();
+else if (workload === 'registration') registration();
+else throughput();
