@@ -1,0 +1,47 @@
+/**
+ * Interest and readiness flags, the same numbers on every backend (they mirror
+ * `include/poll/SocketPoll.h`). Combine with `|`:
+ *
+ * ```ts
+ * poll.add(fd, POLL_READ | POLL_RDHUP, conn);
+ * for (const ev of poll.wait(100)) if (ev.events & POLL_HANGUP) conn.close();
+ * ```
+ * @module
+ */
+
+/** Data to read, or a peer's close to read as end-of-file. */
+export const POLL_READ = 0x01;
+/** Room to write. */
+export const POLL_WRITE = 0x02;
+/** An error condition on the fd. Always reported; asking for it is allowed and changes nothing. */
+export const POLL_ERROR = 0x04;
+/** Hang-up: both directions are closed (pipe writer gone, socket fully shut down). Always reported. */
+export const POLL_HANGUP = 0x08;
+/**
+ * Urgent or priority data: `EPOLLPRI`/`POLLPRI`. Linux sysfs GPIO `value` files signal edges with it;
+ * TCP signals urgent (out-of-band) data with it.
+ */
+export const POLL_PRIORITY = 0x10;
+/** The peer shut down its writing half (`EPOLLRDHUP`): no more data will come, but you may write. */
+export const POLL_RDHUP = 0x20;
+
+/** Every flag `add()`/`mod()` accept in `events`. */
+export const POLL_ALL = POLL_READ | POLL_WRITE | POLL_ERROR | POLL_HANGUP | POLL_PRIORITY | POLL_RDHUP;
+
+/**
+ * How a registration reports readiness.
+ * - `'level'` (default): reported by every wait while the condition holds (until you drain it).
+ * - `'edge'`: reported once per change; you must read/write until `EAGAIN` before waiting again.
+ * - `'oneshot'`: reported once, then the fd is disarmed (still registered) until `mod()` re-arms it.
+ *
+ * Not every backend honours every mode: see {@link SocketPoll.supportedModes}.
+ */
+export type PollMode = 'level' | 'edge' | 'oneshot';
+
+/** The three kernel mechanisms. */
+export type BackendName = 'epoll' | 'kqueue' | 'poll';
+
+/** @internal mode bits of the C interface */
+export const MODE_BITS: Readonly<Record<PollMode, number>> = { level: 0, edge: 0x100, oneshot: 0x200 };
+/** @internal SOCKETPOLL_SUPPORTS_* bits of the C interface */
+export const SUPPORTS_BITS: Readonly<Record<PollMode, number>> = { level: 0x1, edge: 0x2, oneshot: 0x4 };

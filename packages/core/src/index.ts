@@ -1,0 +1,42 @@
+/**
+ * `@socketpoll/core` — readiness notification on any file descriptor for Node.js, over epoll
+ * (Linux), kqueue (macOS/BSD) or poll (any POSIX system), behind one API.
+ *
+ * ```ts
+ * import { SocketPoll, POLL_READ } from '@socketpoll/core';
+ * const poll = new SocketPoll();
+ * poll.add(fd, POLL_READ, 'my fifo');
+ * poll.start((events) => console.log(events));   // [{ fd, events: POLL_READ, data: 'my fifo' }]
+ * ```
+ * @packageDocumentation
+ */
+export {
+  POLL_READ,
+  POLL_WRITE,
+  POLL_ERROR,
+  POLL_HANGUP,
+  POLL_PRIORITY,
+  POLL_RDHUP,
+  POLL_ALL,
+  type PollMode,
+  type BackendName,
+} from './flags';
+export {
+  SocketPoll,
+  type SocketPollOptions,
+  type RegisterOptions,
+  type PollEvent,
+  type BatchCallback,
+  type WakeupHandle,
+} from './socketpoll';
+export { wakeup } from './wakeup';
+export {
+  SocketPollError,
+  SocketPollStateError,
+  BackendLoadError,
+  InvalidArgTypeError,
+  InvalidArgValueError,
+  OutOfRangeError,
+} from './errors';
+export { loadBackend, availableBackends, platformPackage, type LoadedBackend } from './loader';
+export { PLATFORM_PACKAGES, FALLBACK_PACKAGE, type PlatformPackage } from './platforms';

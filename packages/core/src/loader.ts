@@ -1,0 +1,185 @@
+/**
+ * Finds the compiled backend for this machine, at load time, from the platform table:
+ * 1. an explicit choice (`new SocketPoll({ backend })` or `SOCKETPOLL_BACKEND`), else
+ * 2. the prebuilt package for `platform-arch[-libc]`, else
+ * 3. `@socketpoll/poll-fallback` (built from source on install).
+ * On failure it throws one {@link BackendLoadError} naming what was tried and how to fix it.
+ * @module
+ */
+import { createRequire } from 'node:module';
+import * as path from 'node:path';
+import { BackendLoadError, InvalidArgValueError } from './errors';
+import type { BackendName } from './flags';
+import { FALLBACK_PACKAGE, PLATFORM_PACKAGES, type PlatformPackage } from './platforms';
+
+/** @internal The addon's JS surface (packages/native/src/binding/binding.cc). */
+export interface NativePoller {
+  add(fd: number, events: number, token: number): number;
+  mod(fd: number, events: number, token: number): number;
+  del(fd: number): number;
+  wait(timeoutMs: number): number;
+  wakeup(): number;
+  start(onBatch: (count: number) => void): number;
+  stop(): void;
+  ref(): void;
+  unref(): void;
+  close(): void;
+  backendName(): string;
+  supportedModes(): number;
+  fd(): number;
+  count(): number;
+  id(): number;
+}
+
+/** @internal */
+export interface NativeAddon {
+  Poller: new (maxEvents: number, buffer: Int32Array) => NativePoller;
+  wakeupById(id: number): number;
+  constants: Record<string, number>;
+}
+
+/** A loaded backend: the addon and where it came from. */
+export interface LoadedBackend {
+  /** Which mechanism the addon implements. */
+  readonly name: BackendName;
+  /** Absolute path of the `.node` file. */
+  readonly addonPath: string;
+  /** npm package it was loaded from (undefined for an explicit `addonPath`). */
+  readonly packageName?: string;
+  /** @internal */
+  readonly addon: NativeAddon;
+}
+
+const BACKENDS: readonly BackendName[] = ['epoll', 'kqueue', 'poll'];
+const requireHere = createRequire(__filename);
+const byPath = new Map<string, LoadedBackend>();
+
+/** @internal `linux-x64-glibc`, `darwin-arm64`, … */
+export function platformKey(): string {
+  const libc = currentLibc();
+  return `${process.platform}-${process.arch}${libc ? `-${libc}` : ''}`;
+}
+
+let libcCache: 'glibc' | 'musl' | undefined | null = null;
+function currentLibc(): 'glibc' | 'musl' | undefined {
+  if (libcCache !== null) return libcCache;
+  libcCache = undefined;
+  if (process.platform === 'linux') {
+    const report = process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined;
+    libcCache = report?.header?.glibcVersionRuntime ? 'glibc' : 'musl';
+  }
+  return libcCache;
+}
+
+/** The prebuilt package that fits this machine, if any. */
+export function platformPackage(): PlatformPackage | undefined {
+  const libc = currentLibc();
+  return PLATFORM_PACKAGES.find(
+    (p) => p.platform === process.platform && p.arch === process.arch && (p.libc === undefined || p.libc === libc),
+  );
+}
+
+function loadAddonFile(addonPath: string, packageName?: string): LoadedBackend {
+  const resolved = path.resolve(addonPath);
+  const cached = byPath.get(resolved);
+  if (cached) return cached;
+  const addon = requireHere(resolved) as NativeAddon;
+  const probe = new addon.Poller(1, new Int32Array(3));
+  const name = probe.backendName() as BackendName;
+  probe.close();
+  const loaded: LoadedBackend = { name, addonPath: resolved, packageName, addon };
+  byPath.set(resolved, loaded);
+  return loaded;
+}
+
+/** Why a package failed to load, in words that say what to do. */
+function diagnose(packageName: string, err: unknown): string {
+  let installed = false;
+  try {
+    requireHere.resolve(`${packageName}/package.json`);
+    installed = true;
+  } catch {
+    installed = false;
+  }
+  const detail = err instanceof Error ? err.message.split('\n')[0] : String(err);
+  if (!installed) {
+    return `not installed (optional dependencies skipped? reinstall without --omit=optional / --no-optional)`;
+  }
+  if (packageName === FALLBACK_PACKAGE.packageName) {
+    return (
+      `installed but not built (${detail}). Build it with \`npm rebuild ${packageName}\`, ` +
+      `or with pnpm \`pnpm approve-builds\` then \`pnpm rebuild ${packageName}\`; it needs python3, make and a C++ compiler`
+    );
+  }
+  return `installed but failed to load (${detail}): installed for another platform? Reinstall on this machine`;
+}
+
+function loadPackage(packageName: string): LoadedBackend {
+  const pkgJson = requireHere.resolve(`${packageName}/package.json`);
+  const main = (requireHere(pkgJson) as { main?: string }).main ?? 'socketpoll.node';
+  return loadAddonFile(path.join(path.dirname(pkgJson), main), packageName);
+}
+
+function packagesFor(name: BackendName | undefined): string[] {
+  const own = platformPackage();
+  if (name === undefined) return [...(own ? [own.packageName] : []), FALLBACK_PACKAGE.packageName];
+  if (name === 'poll') return [FALLBACK_PACKAGE.packageName];
+  const rows = PLATFORM_PACKAGES.filter((p) => p.backend === name);
+  // The row for this machine first; another platform's package cannot load here, but trying it
+  // gives the user an accurate message.
+  rows.sort((a, b) => (a === own ? -1 : b === own ? 1 : 0));
+  return rows.map((p) => p.packageName);
+}
+
+/** @internal checks a backend name from an option or the environment. */
+export function checkBackendName(value: unknown, source: string): BackendName | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (typeof value === 'string' && (BACKENDS as readonly string[]).includes(value)) return value as BackendName;
+  throw new InvalidArgValueError(source, value, `must be one of ${BACKENDS.map((b) => `'${b}'`).join(', ')}`);
+}
+
+/**
+ * Loads a backend: `options.addonPath` (a `.node` file you built yourself), else the named
+ * backend, else `SOCKETPOLL_BACKEND`, else the best one for this machine. Loaded addons are cached.
+ *
+ * ```ts
+ * const { name, packageName } = loadBackend();   // 'epoll', '@socketpoll/epoll-linux-x64' on Linux x64
+ * ```
+ * @throws {@link BackendLoadError} when nothing could be loaded.
+ */
+export function loadBackend(options: { backend?: BackendName; addonPath?: string } = {}): LoadedBackend {
+  if (options.addonPath !== undefined) return loadAddonFile(options.addonPath);
+  const wanted =
+    checkBackendName(options.backend, 'backend') ??
+    checkBackendName(process.env.SOCKETPOLL_BACKEND, 'SOCKETPOLL_BACKEND');
+  const attempts: { packageName: string; reason: string }[] = [];
+  for (const packageName of packagesFor(wanted)) {
+    try {
+      return loadPackage(packageName);
+    } catch (err) {
+      attempts.push({ packageName, reason: diagnose(packageName, err) });
+    }
+  }
+  const what = wanted ? `the '${wanted}' backend` : 'a backend';
+  const lines = attempts.map((a) => `  - ${a.packageName}: ${a.reason}`);
+  if (attempts.length === 0) lines.push(`  - no package provides '${wanted}'`);
+  throw new BackendLoadError(
+    `@socketpoll/core could not load ${what} for ${platformKey()}. Tried:\n${lines.join('\n')}`,
+    attempts,
+  );
+}
+
+/**
+ * The backends that load on this machine, in order of preference, e.g. `['epoll', 'poll']`.
+ */
+export function availableBackends(): BackendName[] {
+  const found: BackendName[] = [];
+  for (const name of BACKENDS) {
+    try {
+      found.push(loadBackend({ backend: name }).name);
+    } catch {
+      // not available here
+    }
+  }
+  return found;
+}

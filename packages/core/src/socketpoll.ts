@@ -1,0 +1,550 @@
+/**
+ * The poller.
+ * @module
+ */
+import { constants as osConstants } from 'node:os';
+import {
+  InvalidArgTypeError,
+  InvalidArgValueError,
+  OutOfRangeError,
+  SocketPollStateError,
+  systemError,
+} from './errors';
+import { type BackendName, MODE_BITS, POLL_ALL, type PollMode, SUPPORTS_BITS } from './flags';
+import { loadBackend, type LoadedBackend, type NativePoller } from './loader';
+
+/** Options for {@link SocketPoll}'s constructor. */
+export interface SocketPollOptions {
+  /** Most events one `wait()` or one `start()` batch returns (1 … 1 048 576). Default 1024. */
+  maxEvents?: number;
+  /**
+   * Which kernel mechanism to use. Default: `SOCKETPOLL_BACKEND` from the environment, else the
+   * best for this machine (epoll on Linux, kqueue on macOS, poll elsewhere).
+   */
+  backend?: BackendName;
+  /**
+   * Advanced: load this compiled backend (`.node` file) instead of resolving a package, e.g. one
+   * you built yourself. The test suite uses it for the kqueue build on the kqueue emulation.
+   */
+  addonPath?: string;
+}
+
+/** Options for {@link SocketPoll.add} and {@link SocketPoll.mod}. */
+export interface RegisterOptions {
+  /** `'level'` (default for `add`), `'edge'` or `'oneshot'`. `mod` keeps the current mode when omitted. */
+  mode?: PollMode;
+}
+
+/** One ready fd. */
+export interface PollEvent<T = unknown> {
+  /** The file descriptor; `-1` once the entry was cancelled by `del()` during its batch. */
+  fd: number;
+  /** What it is ready for: `POLL_READ | POLL_WRITE | POLL_ERROR | …`; `0` once cancelled. */
+  events: number;
+  /** The data given to `add()`/`mod()` for this fd (`undefined` once cancelled). */
+  data: T;
+}
+
+/**
+ * Lets another thread (a `worker_threads` Worker) wake this poller up: a plain object that
+ * survives `postMessage`. Pass it to {@link wakeup} in the other thread.
+ */
+export interface WakeupHandle {
+  /** The addon that owns the poller (the other thread loads the same file). */
+  readonly addonPath: string;
+  /** The poller's process-wide id. */
+  readonly id: number;
+}
+
+/** Called with each batch of ready fds by {@link SocketPoll.start}. */
+export type BatchCallback<T> = (events: PollEvent<T>[]) => void;
+
+interface Registration<T> {
+  token: number;
+  events: number;
+  mode: PollMode;
+  data: T;
+}
+
+interface PendingWait<T> {
+  resolve(events: PollEvent<T>[]): void;
+  reject(error: Error): void;
+  timer?: NodeJS.Timeout;
+}
+
+const SYSCALLS: Readonly<Record<BackendName, { ctl: string; wait: string }>> = {
+  epoll: { ctl: 'epoll_ctl', wait: 'epoll_wait' },
+  kqueue: { ctl: 'kevent', wait: 'kevent' },
+  poll: { ctl: 'fcntl', wait: 'poll' },
+};
+
+const MAX_EVENTS_LIMIT = 1 << 20;
+const MAX_TIMEOUT = 0x7fffffff;
+const MODES: readonly PollMode[] = ['level', 'edge', 'oneshot'];
+
+/**
+ * Readiness notification on any file descriptor: sockets, pipes, FIFOs, ttys and serial ports,
+ * eventfd/timerfd, GPIO `value` files, TUN devices…, over epoll, kqueue or poll.
+ *
+ * ```ts
+ * import { SocketPoll, POLL_READ } from '@socketpoll/core';
+ *
+ * const poll = new SocketPoll();                  // epoll on Linux, kqueue on macOS
+ * poll.add(fd, POLL_READ, { name: 'sensor' });
+ * poll.start((events) => {                        // one call per batch, on Node's event loop
+ *   for (const { fd, events: ready, data } of events) {
+ *     if (fd < 0) continue;                       // cancelled by del() earlier in this batch
+ *     console.log(data.name, ready);
+ *   }
+ * });
+ * // later: poll.close();
+ * ```
+ *
+ * Every fd is registered once, with an interest set, a mode and any JS value as `data`, which comes
+ * back with its events. Errors are typed: see {@link SocketPollError} and friends.
+ *
+ * @typeParam T - the type of the data attached to registrations.
+ */
+export class SocketPoll<T = unknown> {
+  /** The kernel mechanism in use: `'epoll'`, `'kqueue'` or `'poll'`. */
+  readonly backendName: BackendName;
+  /** Most events one `wait()` or batch returns. */
+  readonly maxEvents: number;
+  /** The modes this backend honours, e.g. `['level', 'edge', 'oneshot']` (poll has no `'edge'`). */
+  readonly supportedModes: readonly PollMode[];
+
+  readonly #backend: LoadedBackend;
+  readonly #native: NativePoller;
+  readonly #buffer: Int32Array;
+  readonly #regs = new Map<number, Registration<T>>();
+  readonly #syscalls: { ctl: string; wait: string };
+  #nextToken = 1;
+  #closed = false;
+  #started = false;
+  #nativeRunning = false;
+  #refed = true;
+  #onBatch: BatchCallback<T> | undefined;
+  #pending: PendingWait<T> | undefined;
+  /** The batch being handled (the last returned), for the stale-event rule. */
+  #current: PollEvent<T>[] | undefined;
+
+  /**
+   * Creates a poller. Loads the backend on first use (see {@link loadBackend}).
+   *
+   * ```ts
+   * const poll = new SocketPoll({ maxEvents: 256, backend: 'poll' });
+   * ```
+   * @throws {@link BackendLoadError} when no backend loads; {@link OutOfRangeError} for a bad `maxEvents`.
+   */
+  constructor(options: SocketPollOptions = {}) {
+    if (options === null || typeof options !== 'object') {
+      throw new InvalidArgTypeError('options', 'of type object', options);
+    }
+    const maxEvents = options.maxEvents ?? 1024;
+    if (typeof maxEvents !== 'number') throw new InvalidArgTypeError('options.maxEvents', 'of type number', maxEvents);
+    if (!Number.isInteger(maxEvents) || maxEvents < 1 || maxEvents > MAX_EVENTS_LIMIT) {
+      throw new OutOfRangeError('options.maxEvents', `an integer >= 1 and <= ${MAX_EVENTS_LIMIT}`, maxEvents);
+    }
+    if (options.addonPath !== undefined && typeof options.addonPath !== 'string') {
+      throw new InvalidArgTypeError('options.addonPath', 'of type string', options.addonPath);
+    }
+    this.#backend = loadBackend({ backend: options.backend, addonPath: options.addonPath });
+    this.backendName = this.#backend.name;
+    this.#syscalls = SYSCALLS[this.backendName] ?? SYSCALLS.poll;
+    this.maxEvents = maxEvents;
+    this.#buffer = new Int32Array(maxEvents * 3);
+    try {
+      this.#native = new this.#backend.addon.Poller(maxEvents, this.#buffer);
+    } catch (err) {
+      const e = err as { errno?: number };
+      if (typeof e.errno === 'number') throw systemError(e.errno, 'new', 'SocketPoll_new', this.backendName);
+      throw err;
+    }
+    const bits = this.#native.supportedModes();
+    this.supportedModes = Object.freeze(MODES.filter((m) => (bits & SUPPORTS_BITS[m]) !== 0));
+  }
+
+  /** The number of registered fds. */
+  get size(): number {
+    return this.#regs.size;
+  }
+
+  /** Whether `close()` has been called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Whether `fd` is registered. */
+  has(fd: number): boolean {
+    return this.#regs.has(fd);
+  }
+
+  /**
+   * Registers `fd` for `events` (`POLL_READ | POLL_WRITE | POLL_PRIORITY | POLL_RDHUP`; `POLL_ERROR`
+   * and `POLL_HANGUP` are always reported). `data` (any value) comes back with every event.
+   *
+   * ```ts
+   * poll.add(sock, POLL_READ | POLL_RDHUP, conn, { mode: 'edge' });
+   * ```
+   * @throws {@link SocketPollError} `EEXIST` (already registered), `EBADF` (not an open fd), `EPERM`
+   * (a regular file on epoll), `ENOTSUP` (a mode the backend cannot honour).
+   */
+  add(fd: number, events: number, data?: T, options?: RegisterOptions): this {
+    this.#checkOpen();
+    checkFd(fd);
+    checkEvents(events);
+    const mode = checkMode(options?.mode, 'level');
+    const token = this.#token();
+    const rc = this.#native.add(fd, events | MODE_BITS[mode], token);
+    if (rc < 0) throw systemError(rc, 'add', this.#syscalls.ctl, this.backendName, fd);
+    this.#regs.set(fd, { token, events, mode, data: data as T });
+    return this;
+  }
+
+  /**
+   * Changes the events, data and (optionally) mode of a registered fd, and re-arms a `'oneshot'`
+   * registration. Omitted `data` keeps the current data; omitted `mode` keeps the current mode.
+   *
+   * ```ts
+   * poll.mod(sock, POLL_READ | POLL_WRITE);   // also wait for room to write
+   * ```
+   * @throws {@link SocketPollError} `ENOENT` when `fd` is not registered.
+   */
+  mod(fd: number, events: number, data?: T, options?: RegisterOptions): this {
+    this.#checkOpen();
+    checkFd(fd);
+    checkEvents(events);
+    const reg = this.#regs.get(fd);
+    const mode = checkMode(options?.mode, reg?.mode ?? 'level');
+    const token = reg?.token ?? this.#token();
+    const rc = this.#native.mod(fd, events | MODE_BITS[mode], token);
+    if (rc < 0) {
+      if (rc === -osConstants.errno.ENOENT) this.#forget(fd);
+      throw systemError(rc, 'mod', this.#syscalls.ctl, this.backendName, fd);
+    }
+    if (reg) {
+      reg.events = events;
+      reg.mode = mode;
+      if (data !== undefined) reg.data = data;
+    }
+    return this;
+  }
+
+  /**
+   * Unregisters `fd`. Call it before closing the fd. An event for `fd` still in the batch being
+   * handled is cancelled (its `fd` becomes -1 and `events` 0), so it is never acted upon.
+   *
+   * @throws {@link SocketPollError} `ENOENT` when `fd` is not registered.
+   */
+  del(fd: number): this {
+    this.#checkOpen();
+    checkFd(fd);
+    const rc = this.#native.del(fd);
+    if (rc < 0) throw systemError(rc, 'del', this.#syscalls.ctl, this.backendName, fd);
+    this.#forget(fd);
+    return this;
+  }
+
+  /**
+   * Waits up to `timeoutMs` (-1 or omitted: forever; 0: just look) and returns the ready fds.
+   * Blocks the thread: on the main thread prefer {@link start} or {@link waitAsync}. Returns `[]`
+   * on timeout or {@link wakeup}. A full batch (`maxEvents`) means "call again": nothing is lost.
+   *
+   * ```ts
+   * for (const ev of poll.wait(100)) handle(ev);
+   * ```
+   */
+  wait(timeoutMs = -1): PollEvent<T>[] {
+    this.#checkOpen();
+    const timeout = checkTimeout(timeoutMs);
+    this.#checkIdle('wait()');
+    const n = this.#native.wait(timeout);
+    if (n < 0) throw systemError(n, 'wait', this.#syscalls.wait, this.backendName);
+    return (this.#current = this.#collect(n));
+  }
+
+  /**
+   * Like {@link wait} without blocking the thread: resolves with the first batch, or `[]` after
+   * `timeoutMs` (or on {@link wakeup}). One at a time, and not while {@link start} is active.
+   *
+   * ```ts
+   * const events = await poll.waitAsync(1000);
+   * ```
+   */
+  waitAsync(timeoutMs = -1): Promise<PollEvent<T>[]> {
+    try {
+      this.#checkOpen();
+      const timeout = checkTimeout(timeoutMs);
+      this.#checkIdle('waitAsync()');
+      if (timeout === 0) return Promise.resolve(this.wait(0));
+      return new Promise<PollEvent<T>[]>((resolve, reject) => {
+        const pending: PendingWait<T> = { resolve, reject };
+        this.#pending = pending;
+        try {
+          this.#startNative();
+        } catch (err) {
+          this.#pending = undefined;
+          throw err;
+        }
+        if (timeout > 0) {
+          pending.timer = setTimeout(() => this.#settle([]), timeout);
+          if (!this.#refed) pending.timer.unref();
+        }
+      });
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /**
+   * Delivers ready fds on Node's event loop, one `callback(events)` call per batch, until
+   * {@link stop} or {@link close}. Never blocks the loop: on epoll and kqueue the poller's own fd
+   * is watched by libuv (no thread); on poll a helper thread waits. Calling `start` again replaces
+   * the callback. An exception thrown by the callback is reported like any uncaught exception.
+   *
+   * ```ts
+   * poll.start((events) => { for (const ev of events) if (ev.fd >= 0) ev.data.onReady(ev.events); });
+   * ```
+   */
+  start(callback: BatchCallback<T>): this {
+    this.#checkOpen();
+    if (typeof callback !== 'function') throw new InvalidArgTypeError('callback', 'of type function', callback);
+    if (this.#pending) {
+      throw new SocketPollStateError('ERR_SOCKETPOLL_BUSY', 'a waitAsync() is pending: await it before start()');
+    }
+    this.#onBatch = callback;
+    this.#startNative();
+    this.#started = true;
+    return this;
+  }
+
+  /** Stops {@link start}'s delivery. The registrations stay; `start` again to resume. Idempotent. */
+  stop(): this {
+    this.#started = false;
+    this.#onBatch = undefined;
+    if (!this.#closed && !this.#pending) this.#stopNative();
+    return this;
+  }
+
+  /** Whether {@link start} is delivering events. */
+  get started(): boolean {
+    return this.#started;
+  }
+
+  /**
+   * Lets an active poller keep the process alive (the default), like a socket or a timer.
+   */
+  ref(): this {
+    this.#refed = true;
+    if (!this.#closed) this.#native.ref();
+    this.#pending?.timer?.ref();
+    return this;
+  }
+
+  /**
+   * Lets the process exit even while this poller is started or a `waitAsync()` is pending.
+   *
+   * ```ts
+   * poll.start(onBatch).unref();   // a background watcher that should not keep Node running
+   * ```
+   */
+  unref(): this {
+    this.#refed = false;
+    if (!this.#closed) this.#native.unref();
+    this.#pending?.timer?.unref();
+    return this;
+  }
+
+  /** Whether the poller keeps the process alive when active (see {@link ref}/{@link unref}). */
+  hasRef(): boolean {
+    return this.#refed;
+  }
+
+  /**
+   * Makes a blocked {@link wait} (or the next one) return early with `[]`; resolves a pending
+   * {@link waitAsync} with `[]`. Wakeups coalesce. From another thread use {@link wakeupHandle}.
+   */
+  wakeup(): this {
+    this.#checkOpen();
+    const rc = this.#native.wakeup();
+    if (rc < 0) throw systemError(rc, 'wakeup', 'write', this.backendName);
+    return this;
+  }
+
+  /**
+   * A handle another thread can pass to {@link wakeup | the `wakeup()` function} to interrupt this
+   * poller's blocking `wait()`:
+   *
+   * ```ts
+   * const worker = new Worker(file, { workerData: poll.wakeupHandle });
+   * // in the worker: wakeup(workerData);
+   * ```
+   */
+  get wakeupHandle(): WakeupHandle {
+    this.#checkOpen();
+    return { addonPath: this.#backend.addonPath, id: this.#native.id() };
+  }
+
+  /**
+   * Stops delivery, unregisters everything and frees the kernel objects. A pending `waitAsync()`
+   * resolves with `[]`; events left in the batch being handled are cancelled. Idempotent.
+   */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#started = false;
+    this.#onBatch = undefined;
+    this.#nativeRunning = false;
+    this.#native.close();
+    if (this.#current) for (const ev of this.#current) cancel(ev);
+    this.#current = undefined;
+    this.#regs.clear();
+    this.#settle([]);
+  }
+
+  /** `using poll = new SocketPoll()` closes it at the end of the scope. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  // ---- internals -------------------------------------------------------------------------------
+
+  #checkOpen(): void {
+    if (this.#closed) {
+      throw new SocketPollStateError('ERR_SOCKETPOLL_CLOSED', 'this SocketPoll is closed; create a new one');
+    }
+  }
+
+  #checkIdle(what: string): void {
+    if (this.#started) {
+      throw new SocketPollStateError('ERR_SOCKETPOLL_BUSY', `${what} is not allowed while start() delivers events; stop() first`);
+    }
+    if (this.#pending) {
+      throw new SocketPollStateError('ERR_SOCKETPOLL_BUSY', `${what} is not allowed while a waitAsync() is pending`);
+    }
+  }
+
+  #token(): number {
+    const token = this.#nextToken;
+    this.#nextToken = token >= 0x7fffffff ? 1 : token + 1;
+    return token;
+  }
+
+  #forget(fd: number): void {
+    this.#regs.delete(fd);
+    const batch = this.#current;
+    if (batch) {
+      for (let i = 0; i < batch.length; i++) {
+        if (batch[i].fd === fd) cancel(batch[i]);
+      }
+    }
+  }
+
+  /** Turns the binding's (fd, events, token) triples into events, dropping stale tokens. */
+  #collect(n: number): PollEvent<T>[] {
+    const buf = this.#buffer;
+    const regs = this.#regs;
+    const out: PollEvent<T>[] = [];
+    for (let i = 0, j = 0; i < n; i++, j += 3) {
+      const fd = buf[j];
+      const reg = regs.get(fd);
+      if (reg === undefined || reg.token !== buf[j + 2]) continue;
+      out.push({ fd, events: buf[j + 1], data: reg.data });
+    }
+    return out;
+  }
+
+  #startNative(): void {
+    if (this.#nativeRunning) return;
+    const rc = this.#native.start(this.#dispatch);
+    if (rc < 0) throw systemError(rc, 'start', this.#syscalls.wait, this.backendName);
+    this.#nativeRunning = true;
+  }
+
+  #stopNative(): void {
+    if (!this.#nativeRunning) return;
+    this.#nativeRunning = false;
+    this.#native.stop();
+  }
+
+  #settle(events: PollEvent<T>[]): void {
+    const pending = this.#pending;
+    if (!pending) return;
+    this.#pending = undefined;
+    if (pending.timer) clearTimeout(pending.timer);
+    if (!this.#started && !this.#closed) this.#stopNative();
+    pending.resolve(events);
+  }
+
+  /** Called by the binding on the loop thread, once per batch. */
+  readonly #dispatch = (n: number): void => {
+    if (n < 0) {
+      const err = systemError(n, 'wait', this.#syscalls.wait, this.backendName);
+      if (this.#pending) {
+        const pending = this.#pending;
+        this.#pending = undefined;
+        if (pending.timer) clearTimeout(pending.timer);
+        this.#stopNative();
+        pending.reject(err);
+        return;
+      }
+      throw err;
+    }
+    if (this.#closed) return;
+    const batch = this.#collect(n);
+    if (this.#pending) {
+      // A wakeup (n == 0) also ends a waitAsync, as it ends a blocking wait.
+      if (batch.length > 0 || n === 0) {
+        this.#current = batch;
+        this.#settle(batch);
+      }
+      return;
+    }
+    const callback = this.#onBatch;
+    if (batch.length === 0 || callback === undefined) return;
+    this.#current = batch;
+    try {
+      callback(batch);
+    } finally {
+      this.#current = undefined;
+    }
+  };
+}
+
+function cancel(ev: PollEvent<unknown>): void {
+  ev.fd = -1;
+  ev.events = 0;
+  ev.data = undefined;
+}
+
+function checkFd(fd: unknown): asserts fd is number {
+  if (typeof fd !== 'number') throw new InvalidArgTypeError('fd', 'of type number', fd);
+  if (!Number.isInteger(fd) || fd < 0 || fd > 0x7fffffff) {
+    throw new OutOfRangeError('fd', 'an integer >= 0 and <= 2147483647', fd);
+  }
+}
+
+function checkEvents(events: unknown): asserts events is number {
+  if (typeof events !== 'number') throw new InvalidArgTypeError('events', 'of type number', events);
+  if (!Number.isInteger(events) || events < 0 || (events & ~POLL_ALL) !== 0) {
+    throw new InvalidArgValueError('events', events, 'must be a combination of the POLL_* flags');
+  }
+}
+
+function checkMode(mode: unknown, fallback: PollMode): PollMode {
+  if (mode === undefined) return fallback;
+  if (typeof mode !== 'string' || !(MODES as readonly string[]).includes(mode)) {
+    throw new InvalidArgValueError('options.mode', mode, "must be 'level', 'edge' or 'oneshot'");
+  }
+  return mode as PollMode;
+}
+
+function checkTimeout(timeout: unknown): number {
+  if (timeout === undefined) return -1;
+  if (typeof timeout !== 'number') throw new InvalidArgTypeError('timeoutMs', 'of type number', timeout);
+  if (timeout === Infinity || timeout === -1) return -1;
+  if (Number.isNaN(timeout) || timeout < 0 || timeout > MAX_TIMEOUT) {
+    throw new OutOfRangeError('timeoutMs', `-1, Infinity, or >= 0 and <= ${MAX_TIMEOUT}`, timeout);
+  }
+  return Math.ceil(timeout);
+}

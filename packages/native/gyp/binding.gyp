@@ -1,0 +1,60 @@
+# The Node addons. One binding (src/binding/*.cc) compiled once per backend with that backend's C
+# file: target socketpoll_<backend> -> build/Release/socketpoll_<backend>.node. Built by
+# scripts/build-addons.js (which points node-gyp at the running Node's own headers); the backend
+# packages copy their file from here. This file lives in a subfolder on purpose: pnpm runs an
+# implicit `node-gyp rebuild` on any package that has a binding.gyp in its root.
+{
+  'variables': {
+    'binding_sources': [
+      '../src/binding/binding.cc',
+      '../src/binding/fd_watcher.cc',
+      '../src/binding/thread_watcher.cc',
+      '../src/poll/SocketPoll_common.c',
+    ],
+  },
+  'target_defaults': {
+    'include_dirs': [
+      "<!(node -p \"require('node-addon-api').include_dir\")",
+      '../include',
+      '../src/binding',
+    ],
+    'defines': ['NAPI_VERSION=8', 'NAPI_DISABLE_CPP_EXCEPTIONS', 'NODE_ADDON_API_DISABLE_DEPRECATED'],
+    'cflags': ['-Wall', '-Wextra', '-fvisibility=hidden'],
+    'cflags_c': ['-std=gnu11'],
+    'cflags_cc': ['-std=gnu++17'],
+    'xcode_settings': {
+      'OTHER_CFLAGS': ['-Wall', '-Wextra', '-fvisibility=hidden'],
+      'CLANG_CXX_LANGUAGE_STANDARD': 'c++17',
+      'MACOSX_DEPLOYMENT_TARGET': '11.0',
+    },
+  },
+  'targets': [
+    {
+      'target_name': 'socketpoll_poll',
+      'sources': ['<@(binding_sources)', '../src/poll/SocketPoll_poll.c'],
+    },
+    {
+      # Test-only helper that makes socketpairs, pipes, ptys, eventfds for the jest suite.
+      'target_name': 'fd_helper',
+      'sources': ['../src/test/node/fd_helper.c'],
+    },
+  ],
+  'conditions': [
+    ['OS=="linux"', {
+      'targets': [
+        {
+          'target_name': 'socketpoll_epoll',
+          'sources': ['<@(binding_sources)', '../src/poll/SocketPoll_epoll.c'],
+        },
+      ],
+    }],
+    ['OS=="mac" or OS=="freebsd" or OS=="openbsd"', {
+      'targets': [
+        {
+          'target_name': 'socketpoll_kqueue',
+          'sources': ['<@(binding_sources)', '../src/poll/SocketPoll_kqueue.c'],
+        },
+      ],
+    }],
+  ],
+}

@@ -1,0 +1,363 @@
+// binding.cc — the Node-API glue, the same for every backend (the build links one backend file).
+//
+// Thin on purpose: it checks argument types, converts between JS and C and owns lifetimes.
+// Policy (validation messages, typed errors, the stale-event rule for JS batches, data lookup)
+// lives in @socketpoll/core's TypeScript; per-backend behaviour lives in the C backends.
+//
+// JS surface (used only by @socketpoll/core):
+//   new Poller(maxEvents, buffer: Int32Array)   buffer holds 3 ints per event: fd, events, token
+//   add(fd, events, token) / mod(fd, events, token) / del(fd) / wakeup()  -> 0 or -errno
+//   wait(timeoutMs) -> count written to buffer, or -errno
+//   start(onBatch(count)) -> 0 or -errno; stop(); ref(); unref(); close()
+//   backendName(), supportedModes(), fd(), count(), id()
+//   wakeupById(id) (module function, any thread's copy of the addon) -> 0, -errno or -ENOENT
+//
+// Lifetime: each poller's C object and event-loop watcher live in a PollState shared by the JS
+// object and an async cleanup hook, so a poller is released by close(), by garbage collection, or
+// when its environment (main thread or worker) tears down — whichever comes first — and the loop
+// handle is closed before the memory is freed.
+#include <napi.h>
+#include <uv.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <mutex>
+#include <unordered_map>
+
+#include "poll/SocketPoll.h"
+#include "watcher.h"
+
+namespace socketpoll {
+namespace {
+
+// Process-wide id -> poller map, so that any thread (a worker has its own copy of the JS
+// objects, but shares this library) can wake a poller up by id.
+std::mutex registry_mutex;
+std::unordered_map<uint32_t, SocketPoll_T> registry;
+uint32_t next_id = 1;
+
+uint32_t RegistryAdd(SocketPoll_T poll) {
+  std::lock_guard<std::mutex> lock(registry_mutex);
+  uint32_t id = next_id++;
+  if (next_id == 0) next_id = 1;
+  registry[id] = poll;
+  return id;
+}
+
+void RegistryRemove(uint32_t id) {
+  std::lock_guard<std::mutex> lock(registry_mutex);
+  registry.erase(id);
+}
+
+struct PollState {
+  napi_env env = nullptr;
+  SocketPoll_T poll = nullptr;
+  Watcher* watcher = nullptr;
+  napi_async_cleanup_hook_handle hook = nullptr;
+  uint32_t id = 0;
+  int owners = 2;  // the JS object and the cleanup hook
+  bool released = false;
+
+  // Stops delivery, closes the loop handle, frees the C poller. Idempotent.
+  void Release() {
+    if (released) return;
+    released = true;
+    RegistryRemove(id);
+    if (watcher != nullptr) {
+      Watcher* w = watcher;
+      watcher = nullptr;
+      w->Close(OnWatcherClosed, this);
+    } else {
+      RemoveHook();
+    }
+    SocketPoll_free(&poll);
+  }
+
+  static void OnWatcherClosed(void* arg) { static_cast<PollState*>(arg)->RemoveHook(); }
+
+  void RemoveHook() {
+    if (hook != nullptr) {
+      napi_async_cleanup_hook_handle h = hook;
+      hook = nullptr;
+      napi_remove_async_cleanup_hook(h);
+    }
+    Drop();
+  }
+
+  void Drop() {
+    if (--owners == 0) delete this;
+  }
+
+  // The environment is going away (process exit, worker exit): release now; Node waits until
+  // the hook is removed, i.e. until the loop handle is closed.
+  static void OnEnvTeardown(napi_async_cleanup_hook_handle, void* arg) {
+    static_cast<PollState*>(arg)->Release();
+  }
+};
+
+class Poller : public Napi::ObjectWrap<Poller>, public Sink {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "Poller",
+                       {
+                           InstanceMethod<&Poller::Add>("add"),
+                           InstanceMethod<&Poller::Mod>("mod"),
+                           InstanceMethod<&Poller::Del>("del"),
+                           InstanceMethod<&Poller::Wait>("wait"),
+                           InstanceMethod<&Poller::Wakeup>("wakeup"),
+                           InstanceMethod<&Poller::Start>("start"),
+                           InstanceMethod<&Poller::Stop>("stop"),
+                           InstanceMethod<&Poller::Ref>("ref"),
+                           InstanceMethod<&Poller::Unref>("unref"),
+                           InstanceMethod<&Poller::Close>("close"),
+                           InstanceMethod<&Poller::BackendName>("backendName"),
+                           InstanceMethod<&Poller::SupportedModes>("supportedModes"),
+                           InstanceMethod<&Poller::Fd>("fd"),
+                           InstanceMethod<&Poller::Count>("count"),
+                           InstanceMethod<&Poller::Id>("id"),
+                       });
+  }
+
+  explicit Poller(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Poller>(info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsTypedArray() ||
+        info[1].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
+      Napi::TypeError::New(env, "Poller(maxEvents: number, buffer: Int32Array)")
+          .ThrowAsJavaScriptException();
+      return;
+    }
+    int max_events = info[0].As<Napi::Number>().Int32Value();
+    Napi::Int32Array buffer = info[1].As<Napi::Int32Array>();
+    if (max_events < 1 || buffer.ElementLength() < static_cast<size_t>(max_events) * 3) {
+      Napi::RangeError::New(env, "buffer must hold 3 ints per event").ThrowAsJavaScriptException();
+      return;
+    }
+    SocketPoll_T poll = SocketPoll_new(max_events);
+    if (poll == nullptr) {
+      ThrowErrno(env, -errno, "SocketPoll_new");
+      return;
+    }
+    state_ = new PollState();
+    state_->env = env;
+    state_->poll = poll;
+    state_->id = RegistryAdd(poll);
+    if (napi_add_async_cleanup_hook(env, PollState::OnEnvTeardown, state_, &state_->hook) != napi_ok) {
+      state_->hook = nullptr;
+      state_->owners = 1;
+    }
+    buffer_ref_ = Napi::Persistent(buffer);
+    buffer_ = buffer.Data();
+    max_events_ = max_events;
+  }
+
+  ~Poller() override {
+    if (async_context_ != nullptr) napi_async_destroy(Env(), async_context_);
+    if (state_ != nullptr) {
+      state_->Release();
+      state_->Drop();
+      state_ = nullptr;
+    }
+  }
+
+  // Sink: runs on the JS thread, from the watcher's loop callback.
+  void OnBatch(SocketEvent_T* events, int count) override {
+    Napi::Env env = Env();
+    Napi::HandleScope scope(env);
+    int n = count < 0 ? count : CopyOut(events, count);
+    if (on_batch_.IsEmpty()) return;
+    napi_value result;
+    napi_value argv[1] = {Napi::Number::New(env, n)};
+    napi_status status =
+        napi_make_callback(env, async_context_, Value(), on_batch_.Value(), 1, argv, &result);
+    if (status == napi_pending_exception) {
+      // Nobody above us can catch it: report it as Node reports an exception in a callback.
+      napi_value error;
+      napi_get_and_clear_last_exception(env, &error);
+      napi_fatal_exception(env, error);
+    }
+  }
+
+ private:
+  static void ThrowErrno(Napi::Env env, int neg_errno, const char* syscall) {
+    Napi::Error error = Napi::Error::New(env, uv_strerror(uv_translate_sys_error(-neg_errno)));
+    error.Set("errno", Napi::Number::New(env, neg_errno));
+    error.Set("syscall", Napi::String::New(env, syscall));
+    error.ThrowAsJavaScriptException();
+  }
+
+  // Writes the live events as (fd, events, token) triples; skips invalidated entries.
+  int CopyOut(SocketEvent_T* events, int count) {
+    int n = 0;
+    for (int i = 0; i < count; i++) {
+      if (events[i].fd < 0) continue;
+      int32_t* out = buffer_ + 3 * n++;
+      out[0] = events[i].fd;
+      out[1] = events[i].events;
+      out[2] = static_cast<int32_t>(reinterpret_cast<intptr_t>(events[i].data));
+    }
+    return n;
+  }
+
+  bool Open(const Napi::CallbackInfo& info) {
+    if (state_ != nullptr && !state_->released) return true;
+    Napi::Error error = Napi::Error::New(info.Env(), "poller is closed");
+    error.Set("code", Napi::String::New(info.Env(), "ERR_SOCKETPOLL_CLOSED"));
+    error.ThrowAsJavaScriptException();
+    return false;
+  }
+
+  // add/mod: (fd, events, token); the caller (TypeScript) has validated the ranges.
+  Napi::Value Register(const Napi::CallbackInfo& info, bool modify) {
+    if (!Open(info)) return info.Env().Undefined();
+    int fd = info[0].As<Napi::Number>().Int32Value();
+    int events = info[1].As<Napi::Number>().Int32Value();
+    void* token = reinterpret_cast<void*>(static_cast<intptr_t>(info[2].As<Napi::Number>().Int32Value()));
+    int rc = modify ? SocketPoll_mod(state_->poll, fd, events, token)
+                    : SocketPoll_add(state_->poll, fd, events, token);
+    return Napi::Number::New(info.Env(), rc);
+  }
+
+  Napi::Value Add(const Napi::CallbackInfo& info) { return Register(info, false); }
+  Napi::Value Mod(const Napi::CallbackInfo& info) { return Register(info, true); }
+
+  Napi::Value Del(const Napi::CallbackInfo& info) {
+    if (!Open(info)) return info.Env().Undefined();
+    int fd = info[0].As<Napi::Number>().Int32Value();
+    return Napi::Number::New(info.Env(), SocketPoll_del(state_->poll, fd));
+  }
+
+  Napi::Value Wait(const Napi::CallbackInfo& info) {
+    if (!Open(info)) return info.Env().Undefined();
+    int timeout = info[0].As<Napi::Number>().Int32Value();
+    SocketEvent_T* events = nullptr;
+    int n = SocketPoll_wait(state_->poll, &events, timeout);
+    return Napi::Number::New(info.Env(), n < 0 ? n : CopyOut(events, n));
+  }
+
+  Napi::Value Wakeup(const Napi::CallbackInfo& info) {
+    if (!Open(info)) return info.Env().Undefined();
+    return Napi::Number::New(info.Env(), SocketPoll_wakeup(state_->poll));
+  }
+
+  Napi::Value Start(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!Open(info)) return env.Undefined();
+    if (!info[0].IsFunction()) {
+      Napi::TypeError::New(env, "start(onBatch: function)").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    on_batch_ = Napi::Persistent(info[0].As<Napi::Function>());
+    if (async_context_ == nullptr) {
+      napi_async_init(env, Value(), Napi::String::New(env, "SocketPoll"), &async_context_);
+    }
+    if (state_->watcher == nullptr) {
+      uv_loop_t* loop = nullptr;
+      napi_get_uv_event_loop(env, &loop);
+      SocketPoll_T poll = state_->poll;
+      state_->watcher = SocketPoll_get_fd(poll) >= 0 ? NewFdWatcher(loop, poll, this)
+                                                     : NewThreadWatcher(loop, poll, this);
+      if (state_->watcher == nullptr) return Napi::Number::New(env, -ENOMEM);
+      if (!ref_) state_->watcher->Unref();
+    }
+    int rc = state_->watcher->Start();
+    return Napi::Number::New(env, rc < 0 ? rc : 0);
+  }
+
+  Napi::Value Stop(const Napi::CallbackInfo& info) {
+    if (state_ != nullptr && state_->watcher != nullptr) state_->watcher->Stop();
+    on_batch_.Reset();
+    return info.Env().Undefined();
+  }
+
+  Napi::Value Ref(const Napi::CallbackInfo& info) {
+    ref_ = true;
+    if (state_ != nullptr && state_->watcher != nullptr) state_->watcher->Ref();
+    return info.Env().Undefined();
+  }
+
+  Napi::Value Unref(const Napi::CallbackInfo& info) {
+    ref_ = false;
+    if (state_ != nullptr && state_->watcher != nullptr) state_->watcher->Unref();
+    return info.Env().Undefined();
+  }
+
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    on_batch_.Reset();
+    if (state_ != nullptr) state_->Release();
+    return info.Env().Undefined();
+  }
+
+  Napi::Value BackendName(const Napi::CallbackInfo& info) {
+    if (!Open(info)) return info.Env().Undefined();
+    return Napi::String::New(info.Env(), SocketPoll_get_backend_name(state_->poll));
+  }
+
+  Napi::Value SupportedModes(const Napi::CallbackInfo& info) {
+    if (!Open(info)) return info.Env().Undefined();
+    return Napi::Number::New(info.Env(), SocketPoll_get_supported_modes(state_->poll));
+  }
+
+  Napi::Value Fd(const Napi::CallbackInfo& info) {
+    if (!Open(info)) return info.Env().Undefined();
+    return Napi::Number::New(info.Env(), SocketPoll_get_fd(state_->poll));
+  }
+
+  Napi::Value Count(const Napi::CallbackInfo& info) {
+    if (!Open(info)) return info.Env().Undefined();
+    return Napi::Number::New(info.Env(), SocketPoll_count(state_->poll));
+  }
+
+  Napi::Value Id(const Napi::CallbackInfo& info) {
+    if (!Open(info)) return info.Env().Undefined();
+    return Napi::Number::New(info.Env(), state_->id);
+  }
+
+  PollState* state_ = nullptr;
+  Napi::Reference<Napi::Int32Array> buffer_ref_;
+  int32_t* buffer_ = nullptr;
+  int max_events_ = 0;
+  Napi::FunctionReference on_batch_;
+  napi_async_context async_context_ = nullptr;
+  bool ref_ = true;
+};
+
+Napi::Value WakeupById(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsNumber()) {
+    Napi::TypeError::New(env, "wakeupById(id: number)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  uint32_t id = info[0].As<Napi::Number>().Uint32Value();
+  std::lock_guard<std::mutex> lock(registry_mutex);
+  auto it = registry.find(id);
+  int rc = it == registry.end() ? -ENOENT : SocketPoll_wakeup(it->second);
+  return Napi::Number::New(env, rc);
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("Poller", Poller::Define(env));
+  exports.Set("wakeupById", Napi::Function::New<WakeupById>(env, "wakeupById"));
+  exports.Set("constants", [&] {
+    Napi::Object c = Napi::Object::New(env);
+    c.Set("POLL_READ", POLL_READ);
+    c.Set("POLL_WRITE", POLL_WRITE);
+    c.Set("POLL_ERROR", POLL_ERROR);
+    c.Set("POLL_HANGUP", POLL_HANGUP);
+    c.Set("POLL_PRIORITY", POLL_PRIORITY);
+    c.Set("POLL_RDHUP", POLL_RDHUP);
+    c.Set("POLL_EDGE", POLL_EDGE);
+    c.Set("POLL_ONESHOT", POLL_ONESHOT);
+    c.Set("SUPPORTS_LEVEL", SOCKETPOLL_SUPPORTS_LEVEL);
+    c.Set("SUPPORTS_EDGE", SOCKETPOLL_SUPPORTS_EDGE);
+    c.Set("SUPPORTS_ONESHOT", SOCKETPOLL_SUPPORTS_ONESHOT);
+    c.Set("MAX_EVENTS_LIMIT", SOCKETPOLL_MAX_EVENTS_LIMIT);
+    return c;
+  }());
+  exports.Set("napiVersion", Napi::Number::New(env, NAPI_VERSION));
+  return exports;
+}
+
+}  // namespace
+}  // namespace socketpoll
+
+NODE_API_MODULE(socketpoll, socketpoll::Init)
