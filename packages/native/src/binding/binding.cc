@@ -360,4 +360,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
 }  // namespace
 }  // namespace socketpoll
 
-NODE_API_MODULE(socketpoll, socketpoll::Init)
+static Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
+  return socketpoll::Init(env, exports);
+}
+
+NODE_API_MODULE(socketpoll, InitModule)
