@@ -1,0 +1,501 @@
+/*
+ * SocketPoll_kqueue.c — the macOS/BSD backend: kqueue(), kevent().
+ *
+ * On Linux the same file is built against the test-only kqueue emulation
+ * (src/test/kqueue_emulation), so the C suite and the jest suite run it on every CI run.
+ *
+ * kqueue has one knote per (fd, filter): EVFILT_READ, EVFILT_WRITE and EVFILT_EXCEPT are
+ * registered, reported and disarmed separately. This file turns them into the one-registration-
+ * per-fd model of SocketPoll.h:
+ *   - wait merges the READ, WRITE and EXCEPT kevents of an fd into one SocketEvent
+ *     (SocketPoll_emit or-s into the fd's entry of the batch);
+ *   - modes: level = no flag, edge = EV_CLEAR, oneshot = EV_DISPATCH. Oneshot is per fd, as
+ *     EPOLLONESHOT is: when any filter of a oneshot fd is reported, the fd's other filters are
+ *     disabled too (EV_DISABLE) and the registration is marked disarmed, so nothing more is
+ *     reported for it until mod re-arms all of them (EV_ADD | EV_ENABLE);
+ *   - mod adds the filters now wanted and deletes (EV_DELETE) the ones no longer wanted. A filter
+ *     whose mode changes is deleted and added again: FreeBSD does not change EV_CLEAR/EV_DISPATCH
+ *     of an existing knote on EV_ADD;
+ *   - registration errors are synchronous: every change list is sent with EV_RECEIPT, so kevent
+ *     returns one result per change instead of folding errors into a later wait; when a change
+ *     fails, the changes of the same call that succeeded are undone (deleted again, or re-added
+ *     as they were), so a failed add/mod/del leaves the kernel as it found it. EEXIST (double
+ *     add) comes from the fd table: EV_ADD on an existing knote silently modifies it;
+ *   - each knote's udata is the registration's generation: a kevent the kernel returned for an
+ *     fd that another thread deleted and re-added meanwhile is dropped.
+ *
+ * ERROR and HANGUP are always reported. kqueue only reports them through a filter, so an fd
+ * always has a READ or a WRITE knote: with no READ, RDHUP or WRITE interest, a "watch" knote is
+ * registered — EVFILT_READ, or EVFILT_WRITE when the fd is open write-only (the writing end of a
+ * pipe, whose EVFILT_READ never fires) — whose plain readiness is not reported, only EV_EOF and
+ * errors. A watch knote uses EV_CLEAR in every mode, so readiness nobody asked for (data waiting
+ * on a socket whose reading is paused) costs one spurious wakeup per arrival instead of making a
+ * level-triggered wait spin; the consequence is that HANGUP of a watch-only fd is reported once
+ * per change (edge), not on every wait as epoll does in level mode. The same applies to the READ
+ * knote of a fd with POLL_RDHUP but no POLL_READ interest.
+ *
+ * Event translation (documented choices; kqueue has no HUP/RDHUP/ERR bits):
+ *   - EVFILT_READ: POLL_READ if asked. EV_EOF: POLL_RDHUP when asked for (and the fd is not a
+ *     pipe/FIFO), else POLL_HANGUP. kqueue sets EV_EOF on the read filter both when the peer only
+ *     shut down its writing half and when the connection is gone, and cannot tell the two apart
+ *     on every fd type; so with POLL_RDHUP interest a full close also reads as POLL_RDHUP (plus
+ *     POLL_HANGUP from the WRITE knote's EV_EOF if WRITE is registered), and without it a
+ *     half-close reads as POLL_HANGUP. Pipes and FIFOs have no half-close: EOF is POLL_HANGUP.
+ *   - EVFILT_WRITE: POLL_WRITE if asked. EV_EOF: POLL_ERROR on a pipe/FIFO (no reader left:
+ *     write() fails with EPIPE, as epoll and poll report it), POLL_HANGUP otherwise.
+ *   - EV_EOF with a non-zero fflags (the socket error) or EV_ERROR: POLL_ERROR.
+ *   - EVFILT_EXCEPT with NOTE_OOB: POLL_PRIORITY. Where <sys/event.h> has no EVFILT_EXCEPT
+ *     (macOS < 10.12, FreeBSD < 12), POLL_PRIORITY is refused with -ENOTSUP.
+ *   - EPIPE from registering a filter (macOS and FreeBSD refuse EVFILT_WRITE on a pipe whose
+ *     reader is gone) is not an error: the fd is registered and the condition is reported by
+ *     the READ/watch knote, as mio does.
+ *
+ * Wakeup: an EVFILT_USER knote with EV_CLEAR, triggered with NOTE_TRIGGER; triggers before the
+ * wait that retrieves it coalesce into one event. SocketPoll_get_fd returns the kqueue fd, which
+ * is readable while kevent() has events to return.
+ */
+#if defined(__linux__) && !defined(_GNU_SOURCE)
+#define _GNU_SOURCE
+#endif
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/event.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "poll/SocketPoll_backend.h"
+
+#define WAKEUP_IDENT 0 /* EVFILT_USER has its own ident space */
+
+/* Registration slot bits: the knotes registered for the fd, and what kind of fd it is. */
+#define K_READ        0x001
+#define K_WRITE       0x002
+#define K_EXCEPT      0x004
+#define K_READ_WATCH  0x008 /* the READ knote is there for EOF/errors only */
+#define K_WRITE_WATCH 0x010 /* the WRITE knote is there for EOF/errors only */
+#define K_FILTERS     (K_READ | K_WRITE | K_EXCEPT)
+#define K_DISARMED    0x100 /* oneshot: reported, waiting for mod */
+#define K_FIFO        0x200
+#define K_WRONLY      0x400
+
+#define MAX_CHANGES 6 /* per fd: delete + add of three filters */
+
+struct SocketPoll {
+  SocketPoll_Base base; /* must be first */
+  int kq;
+  struct kevent *kevents; /* what kevent fills; only the waiting thread touches it */
+  uint32_t generation;    /* counts registrations; the registration's `state` holds its own */
+};
+
+struct change {
+  struct kevent kev;
+  struct kevent undo; /* what puts the knote back as it was, when kev succeeded */
+  int has_undo;
+};
+
+static const struct timespec zero_timeout = {0, 0};
+
+static int supported_modes(void) {
+  return SOCKETPOLL_SUPPORTS_LEVEL | SOCKETPOLL_SUPPORTS_EDGE | SOCKETPOLL_SUPPORTS_ONESHOT;
+}
+
+static void *udata_of(uint32_t generation) {
+  return (void *)(uintptr_t)generation;
+}
+
+/* The knotes an interest needs (K_* bits). */
+static int wanted_knotes(int events, int slot) {
+  int bits = 0;
+  if (events & (POLL_READ | POLL_RDHUP)) {
+    bits |= K_READ;
+    if (!(events & POLL_READ)) bits |= K_READ_WATCH;
+  }
+  if (events & POLL_WRITE) bits |= K_WRITE;
+  if (events & POLL_PRIORITY) bits |= K_EXCEPT;
+  if (!(bits & (K_READ | K_WRITE))) /* ERROR and HANGUP need a knote that can see them */
+    bits |= (slot & K_WRONLY) ? (K_WRITE | K_WRITE_WATCH) : (K_READ | K_READ_WATCH);
+  return bits;
+}
+
+static int watch_bit(int knote) {
+  return knote == K_READ ? K_READ_WATCH : knote == K_WRITE ? K_WRITE_WATCH : 0;
+}
+
+/* EV_* mode flags of one knote. */
+static uint16_t knote_flags(int events, int bits, int knote) {
+  if (bits & watch_bit(knote)) return EV_CLEAR; /* see the file comment */
+  if (events & POLL_EDGE) return EV_CLEAR;
+  if (events & POLL_ONESHOT) return EV_DISPATCH;
+  return 0;
+}
+
+static int16_t knote_filter(int knote) {
+#ifdef EVFILT_EXCEPT
+  if (knote == K_EXCEPT) return EVFILT_EXCEPT;
+#endif
+  return knote == K_READ ? EVFILT_READ : EVFILT_WRITE;
+}
+
+static uint32_t knote_fflags(int knote) {
+#ifdef NOTE_OOB
+  if (knote == K_EXCEPT) return NOTE_OOB;
+#endif
+  (void)knote;
+  return 0;
+}
+
+static void set_change(struct kevent *kev, int fd, int knote, uint16_t flags, void *udata) {
+  EV_SET(kev, (uintptr_t)fd, knote_filter(knote), flags, knote_fflags(knote), 0, udata);
+}
+
+/* Sends changes[0..n) with EV_RECEIPT and stores each one's errno (0: applied) in results. */
+static int send_changes(SocketPoll_T poll, struct change *changes, int n, int *results) {
+  struct kevent in[MAX_CHANGES], out[MAX_CHANGES];
+  for (int i = 0; i < n; i++) {
+    in[i] = changes[i].kev;
+    in[i].flags |= EV_RECEIPT;
+    results[i] = EIO; /* no receipt: treated as failed */
+  }
+  int got;
+  do got = kevent(poll->kq, in, n, out, n, &zero_timeout);
+  while (got < 0 && errno == EINTR);
+  if (got < 0) return -errno;
+  /* Receipts come back in change-list order; match on ident and filter to be sure. */
+  for (int i = 0, j = 0; i < got && j < n; i++) {
+    if (!(out[i].flags & EV_ERROR)) continue;
+    while (j < n && (out[i].ident != in[j].ident || out[i].filter != in[j].filter)) j++;
+    if (j < n) results[j++] = (int)out[i].data;
+  }
+  return 0;
+}
+
+/* Undoes the changes that succeeded, newest first. Best effort: the undo of a change that was
+ * just applied does not fail unless the fd was closed meanwhile. */
+static void undo_changes(SocketPoll_T poll, struct change *changes, int n, const int *results) {
+  for (int i = n - 1; i >= 0; i--) {
+    if (results[i] != 0 || !changes[i].has_undo) continue;
+    struct kevent kev = changes[i].undo, out;
+    kev.flags |= EV_RECEIPT;
+    kevent(poll->kq, &kev, 1, &out, 1, &zero_timeout);
+  }
+}
+
+/* ENOENT/EBADF deleting a knote: it is already gone (the fd was closed, and kqueue drops knotes
+ * on close). EPIPE adding EVFILT_WRITE: see the file comment. */
+static int ignorable(const struct kevent *kev, int err) {
+  if ((kev->flags & EV_DELETE) && (err == ENOENT || err == EBADF)) return 1;
+  if ((kev->flags & EV_ADD) && kev->filter == EVFILT_WRITE && err == EPIPE) return 1;
+  return 0;
+}
+
+/* Applies changes; on the first real error undoes the rest and returns it. */
+static int apply_changes(SocketPoll_T poll, struct change *changes, int n) {
+  if (n == 0) return 0;
+  int results[MAX_CHANGES];
+  int rc = send_changes(poll, changes, n, results);
+  if (rc < 0) return rc;
+  int err = 0;
+  for (int i = 0; i < n; i++) {
+    if (results[i] == 0) continue;
+    if (ignorable(&changes[i].kev, results[i])) {
+      results[i] = 0;
+      changes[i].has_undo = 0; /* nothing to undo */
+      continue;
+    }
+    if (err == 0) err = results[i];
+  }
+  if (err != 0) undo_changes(poll, changes, n, results);
+  return -err;
+}
+
+/* The changes that take fd from (old_events, old_slot) to (new_events, new_slot): deletes the
+ * knotes no longer wanted or whose mode changes, adds (and enables) the wanted ones. For add,
+ * old_slot has no filter bits. */
+static int plan_changes(int fd, int old_events, int old_slot, int new_events, int new_slot,
+                        void *udata, struct change *changes) {
+  static const int knotes[] = {K_READ, K_WRITE, K_EXCEPT};
+  int n = 0;
+  for (int i = 0; i < 3; i++) {
+    int k = knotes[i];
+    int had = old_slot & k, want = new_slot & k;
+    uint16_t old_fl = had ? knote_flags(old_events, old_slot, k) : 0;
+    uint16_t new_fl = want ? knote_flags(new_events, new_slot, k) : 0;
+    uint16_t restore = (uint16_t)(EV_ADD | old_fl | ((old_slot & K_DISARMED) ? EV_DISABLE : 0));
+    if (had && (!want || old_fl != new_fl)) {
+      struct change *c = &changes[n++];
+      set_change(&c->kev, fd, k, EV_DELETE, udata);
+      set_change(&c->undo, fd, k, restore, udata);
+      c->has_undo = 1;
+    }
+    if (want) {
+      struct change *c = &changes[n++];
+      set_change(&c->kev, fd, k, (uint16_t)(EV_ADD | EV_ENABLE | new_fl), udata);
+      if (had && old_fl == new_fl) set_change(&c->undo, fd, k, restore, udata);
+      else set_change(&c->undo, fd, k, EV_DELETE, udata);
+      c->has_undo = 1;
+    }
+  }
+  return n;
+}
+
+SocketPoll_T SocketPoll_new(int max_events) {
+  SocketPoll_T poll = calloc(1, sizeof(*poll));
+  if (poll == NULL) return NULL;
+  poll->kq = -1;
+  int rc = SocketPoll_base_init(&poll->base, max_events);
+  if (rc < 0) {
+    free(poll);
+    errno = -rc;
+    return NULL;
+  }
+  poll->kevents = calloc((size_t)max_events, sizeof(*poll->kevents));
+  if (poll->kevents == NULL) {
+    rc = -ENOMEM;
+    goto fail;
+  }
+  poll->kq = kqueue();
+  if (poll->kq < 0) {
+    rc = -errno;
+    goto fail;
+  }
+  /* The kqueue fd must not leak into child processes (kqueue() has no CLOEXEC flag on macOS;
+   * a kqueue is not inherited by fork anyway, but the fd number would be). */
+  int fdfl = fcntl(poll->kq, F_GETFD);
+  if (fdfl >= 0) fcntl(poll->kq, F_SETFD, fdfl | FD_CLOEXEC);
+  struct kevent kev, out;
+  EV_SET(&kev, WAKEUP_IDENT, EVFILT_USER, EV_ADD | EV_CLEAR | EV_RECEIPT, 0, 0, NULL);
+  if (kevent(poll->kq, &kev, 1, &out, 1, &zero_timeout) < 0) {
+    rc = -errno;
+    goto fail;
+  }
+  if ((out.flags & EV_ERROR) && out.data != 0) {
+    rc = -(int)out.data;
+    goto fail;
+  }
+  return poll;
+
+fail:
+  SocketPoll_free(&poll);
+  errno = -rc;
+  return NULL;
+}
+
+void SocketPoll_free(SocketPoll_T *pollp) {
+  if (pollp == NULL || *pollp == NULL) return;
+  SocketPoll_T poll = *pollp;
+  if (poll->kq >= 0) close(poll->kq); /* closing a kqueue drops all its knotes */
+  free(poll->kevents);
+  if (poll->base.out) SocketPoll_base_destroy(&poll->base);
+  free(poll);
+  *pollp = NULL;
+}
+
+int SocketPoll_add(SocketPoll_T poll, int fd, int events, void *data) {
+  int rc = SocketPoll_check_events(fd, events, supported_modes());
+  if (rc < 0) return rc;
+#ifndef EVFILT_EXCEPT
+  if (events & POLL_PRIORITY) return -ENOTSUP; /* no EVFILT_EXCEPT on this system */
+#endif
+  pthread_mutex_lock(&poll->base.mutex);
+  if (SocketPoll_table_get(&poll->base.table, fd) != NULL) {
+    rc = -EEXIST; /* EV_ADD on an existing knote would just modify it */
+    goto out;
+  }
+  struct stat st;
+  int fl;
+  if (fstat(fd, &st) < 0 || (fl = fcntl(fd, F_GETFL)) < 0) {
+    rc = -errno;
+    goto out;
+  }
+  int kind = (S_ISFIFO(st.st_mode) ? K_FIFO : 0) | ((fl & O_ACCMODE) == O_WRONLY ? K_WRONLY : 0);
+  int slot = wanted_knotes(events, kind) | kind;
+  uint32_t generation = ++poll->generation;
+  struct change changes[MAX_CHANGES];
+  int n = plan_changes(fd, 0, kind, events, slot, udata_of(generation), changes);
+  rc = apply_changes(poll, changes, n);
+  if (rc < 0) goto out;
+  SocketPoll_Registration *reg;
+  rc = SocketPoll_table_put(&poll->base.table, fd, events, data, &reg);
+  if (rc < 0) {
+    int results[MAX_CHANGES] = {0};
+    undo_changes(poll, changes, n, results);
+    goto out;
+  }
+  reg->slot = slot;
+  reg->state = (int)generation;
+out:
+  pthread_mutex_unlock(&poll->base.mutex);
+  return rc;
+}
+
+int SocketPoll_mod(SocketPoll_T poll, int fd, int events, void *data) {
+  int rc = SocketPoll_check_events(fd, events, supported_modes());
+  if (rc < 0) return rc;
+#ifndef EVFILT_EXCEPT
+  if (events & POLL_PRIORITY) return -ENOTSUP;
+#endif
+  pthread_mutex_lock(&poll->base.mutex);
+  SocketPoll_Registration *reg = SocketPoll_table_get(&poll->base.table, fd);
+  if (reg == NULL) {
+    rc = -ENOENT;
+    goto out;
+  }
+  int kind = reg->slot & (K_FIFO | K_WRONLY);
+  int slot = wanted_knotes(events, kind) | kind;
+  struct change changes[MAX_CHANGES];
+  int n = plan_changes(fd, reg->events, reg->slot, events, slot, udata_of((uint32_t)reg->state),
+                       changes);
+  rc = apply_changes(poll, changes, n);
+  if (rc == -EBADF) {
+    /* The fd was closed without del: kqueue dropped its knotes by itself; forget it here too. */
+    SocketPoll_invalidate_fd(&poll->base, fd);
+    SocketPoll_table_remove(&poll->base.table, fd);
+  }
+  if (rc < 0) goto out;
+  reg->events = events;
+  reg->data = data;
+  reg->slot = slot; /* re-armed: K_DISARMED cleared */
+out:
+  pthread_mutex_unlock(&poll->base.mutex);
+  return rc;
+}
+
+int SocketPoll_del(SocketPoll_T poll, int fd) {
+  if (fd < 0) return -EBADF;
+  int rc = 0;
+  pthread_mutex_lock(&poll->base.mutex);
+  SocketPoll_Registration *reg = SocketPoll_table_get(&poll->base.table, fd);
+  if (reg == NULL) {
+    rc = -ENOENT;
+    goto out;
+  }
+  struct change changes[MAX_CHANGES];
+  int n = plan_changes(fd, reg->events, reg->slot, 0, 0, udata_of((uint32_t)reg->state), changes);
+  rc = apply_changes(poll, changes, n); /* a closed fd's knotes are gone already: ignorable */
+  if (rc < 0) goto out;
+  SocketPoll_invalidate_fd(&poll->base, fd);
+  SocketPoll_table_remove(&poll->base.table, fd);
+out:
+  pthread_mutex_unlock(&poll->base.mutex);
+  return rc;
+}
+
+/* SocketPoll_* flags of one kevent for its registration (see the file comment). */
+static int translate(const struct kevent *kev, const SocketPoll_Registration *reg) {
+  int interest = reg->events, slot = reg->slot, ev = 0;
+  if (kev->flags & EV_ERROR) return POLL_ERROR;
+  int eof = (kev->flags & EV_EOF) != 0;
+  if (eof && kev->fflags != 0) ev |= POLL_ERROR;
+  if (kev->filter == EVFILT_READ) {
+    if (interest & POLL_READ) ev |= POLL_READ;
+    if (eof) ev |= ((interest & POLL_RDHUP) && !(slot & K_FIFO)) ? POLL_RDHUP : POLL_HANGUP;
+  } else if (kev->filter == EVFILT_WRITE) {
+    if (interest & POLL_WRITE) ev |= POLL_WRITE;
+    if (eof) ev |= (slot & K_FIFO) ? POLL_ERROR : POLL_HANGUP;
+  }
+#ifdef EVFILT_EXCEPT
+  else if (kev->filter == EVFILT_EXCEPT) {
+    if (interest & POLL_PRIORITY) ev |= POLL_PRIORITY;
+  }
+#endif
+  return ev;
+}
+
+/* Oneshot is per fd: after one report, disable every knote of the fd until mod. */
+static void disarm(SocketPoll_T poll, int fd, SocketPoll_Registration *reg) {
+  static const int knotes[] = {K_READ, K_WRITE, K_EXCEPT};
+  struct kevent in[3], out[3];
+  int n = 0;
+  for (int i = 0; i < 3; i++) {
+    if (reg->slot & knotes[i])
+      set_change(&in[n++], fd, knotes[i], EV_DISABLE | EV_RECEIPT, udata_of((uint32_t)reg->state));
+  }
+  reg->slot |= K_DISARMED;
+  kevent(poll->kq, in, n, out, n, &zero_timeout); /* errors: the fd was closed; nothing to do */
+}
+
+int SocketPoll_wait(SocketPoll_T poll, SocketEvent_T **events, int timeout_ms) {
+  int64_t deadline = SocketPoll_deadline(timeout_ms);
+  int timeout = timeout_ms < 0 ? -1 : timeout_ms;
+  for (;;) {
+    struct timespec ts = {timeout / 1000, (long)(timeout % 1000) * 1000000L};
+    int n = kevent(poll->kq, NULL, 0, poll->kevents, poll->base.max_events, timeout < 0 ? NULL : &ts);
+    if (n < 0) {
+      if (errno != EINTR) return -errno;
+      timeout = SocketPoll_time_left(deadline);
+      continue;
+    }
+    int woken = 0;
+    pthread_mutex_lock(&poll->base.mutex);
+    SocketPoll_begin_batch(&poll->base);
+    for (int i = 0; i < n; i++) {
+      const struct kevent *kev = &poll->kevents[i];
+      if (kev->filter == EVFILT_USER) {
+        woken = 1; /* EV_CLEAR: retrieving it reset it */
+        continue;
+      }
+      int fd = (int)kev->ident;
+      SocketPoll_Registration *reg = SocketPoll_table_get(&poll->base.table, fd);
+      if (reg == NULL || (uint32_t)reg->state != (uint32_t)(uintptr_t)kev->udata) continue; /* stale */
+      /* Oneshot, already reported: only another filter of the same batch may still join in. */
+      int in_batch = reg->out_batch == poll->base.batch && reg->out_index < poll->base.out_count &&
+                     poll->base.out[reg->out_index].fd == fd;
+      if ((reg->slot & K_DISARMED) && !in_batch) continue;
+      int ev = translate(kev, reg);
+      if (ev == 0) continue; /* readiness of a watch knote: not asked for */
+      if (SocketPoll_emit(&poll->base, fd, ev) && (reg->events & POLL_ONESHOT) &&
+          !(reg->slot & K_DISARMED))
+        disarm(poll, fd, reg);
+    }
+    int count = poll->base.out_count;
+    pthread_mutex_unlock(&poll->base.mutex);
+    *events = poll->base.out;
+    /* Only stale or unreported events: not a result. Wait again for the time left. */
+    if (count == 0 && n > 0 && !woken && timeout != 0) {
+      timeout = SocketPoll_time_left(deadline);
+      if (timeout != 0) continue;
+    }
+    return count;
+  }
+}
+
+int SocketPoll_wakeup(SocketPoll_T poll) {
+  int saved = errno; /* async-signal-safe: leave errno as it was */
+  struct kevent kev;
+  EV_SET(&kev, WAKEUP_IDENT, EVFILT_USER, 0, NOTE_TRIGGER, 0, NULL);
+  int rc = 0;
+  int n;
+  do n = kevent(poll->kq, &kev, 1, NULL, 0, NULL);
+  while (n < 0 && errno == EINTR);
+  if (n < 0) rc = -errno;
+  errno = saved;
+  return rc;
+}
+
+const char *SocketPoll_get_backend_name(SocketPoll_T poll) {
+  (void)poll;
+  return "kqueue";
+}
+
+int SocketPoll_get_supported_modes(SocketPoll_T poll) {
+  (void)poll;
+  return supported_modes();
+}
+
+int SocketPoll_get_fd(SocketPoll_T poll) {
+  return poll->kq;
+}
+
+int SocketPoll_count(SocketPoll_T poll) {
+  pthread_mutex_lock(&poll->base.mutex);
+  int count = poll->base.table.count;
+  pthread_mutex_unlock(&poll->base.mutex);
+  return count;
+}
