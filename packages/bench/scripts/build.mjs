@@ -1,6 +1,6 @@
 // Builds what the benchmark runs besides JavaScript, into packages/bench/build/ (git-ignored):
-//   build/anchor       the raw C anchors (native/anchor.c), -O2
-//   build/helper.node  the test-only Node-API helper (native/helper.c): socketpairs, batched read/write
+//   build/bin/anchor       the raw C anchors (native/anchor.c), -O2
+//   build/bin/helper.node  the test-only Node-API helper (native/helper.c): socketpairs, batched read/write
 // and checks that the npm `epoll` anchor loads, rebuilding it with node-gyp if it does not.
 // Node's headers come from the running node (process.execPath), never from a download.
 import { execFileSync } from 'node:child_process';
@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
-const out = join(root, 'build');
+const out = join(root, 'build', 'bin'); // declared as a build output in turbo.json
 const nodePrefix = dirname(dirname(process.execPath));
 const nodeInclude = join(nodePrefix, 'include', 'node');
 const cc = process.env.CC || 'cc';

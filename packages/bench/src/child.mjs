@@ -20,8 +20,8 @@ import { performance } from 'node:perf_hooks';
 
 const require = createRequire(import.meta.url);
 const pkgRoot = dirname(dirname(fileURLToPath(import.meta.url)));
-const helper = require(join(pkgRoot, 'build', 'helper.node'));
-const ANCHOR = join(pkgRoot, 'build', 'anchor');
+const helper = require(join(pkgRoot, 'build', 'bin', 'helper.node'));
+const ANCHOR = join(pkgRoot, 'build', 'bin', 'anchor');
 const MAX_EVENTS = 1024;
 
 const cfg = JSON.parse(process.argv[2]);

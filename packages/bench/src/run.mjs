@@ -1,0 +1,205 @@
+// run.mjs — runs every system × workload × N, interleaved (A B C A B C …), each in its own process,
+// and writes results.json (raw) + README.md (report) + SVG charts.
+//
+//   node --expose-gc src/run.mjs [--quick] [--out DIR] [--reps R] [--systems a,b] [--workloads a,b]
+//                                [--warmup MS] [--window MS] [--samples S] [--gap-us US]
+//
+// Full mode (`pnpm bench`) writes into docs/benchmarks/ (about 10 minutes on 2 cores);
+// --quick (`pnpm --filter @socketpoll/bench run bench:quick`) takes seconds, uses small N and writes
+// into packages/bench/build/quick/ unless --out is given. Quick mode checks that every system runs and
+// produces numbers; it asserts nothing about speed.
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SYSTEMS, THROUGHPUT_WORKLOADS, byId } from './systems.mjs';
+import { writeReport } from './report.mjs';
+
+const pkgRoot = dirname(dirname(fileURLToPath(import.meta.url)));
+const repoRoot = resolve(pkgRoot, '..', '..');
+const ANCHOR = join(pkgRoot, 'build', 'bin', 'anchor');
+const CHILD = join(pkgRoot, 'src', 'child.mjs');
+
+function parseArgs(argv) {
+  const a = { quick: false };
+  for (let i = 0; i < argv.length; i++) {
+    const k = argv[i];
+    const v = () => argv[++i];
+    if (k === '--quick') a.quick = true;
+    else if (k === '--out') a.out = v();
+    else if (k === '--reps') a.reps = Number(v());
+    else if (k === '--systems') a.systems = v().split(',');
+    else if (k === '--workloads') a.workloads = v().split(',');
+    else if (k === '--warmup') a.warmupMs = Number(v());
+    else if (k === '--window') a.windowMs = Number(v());
+    else if (k === '--samples') a.samples = Number(v());
+    else if (k === '--gap-us') a.gapUs = Number(v());
+    else if (k === '--ns') a.ns = v().split(',').map(Number);
+    else throw new Error(`unknown argument ${k}`);
+  }
+  return a;
+}
+
+const args = parseArgs(process.argv.slice(2));
+// RLIMIT_NOFILE is 20 000 here and cannot be raised: 9 950 pairs (19 900 fds) is as close to 10 000
+// registered fds as fits next to the runtime's own descriptors.
+const cfg = args.quick
+  ? { reps: 2, warmupMs: 20, windowMs: 60, ns: [1, 100], regNs: [100], samples: 100, gapUs: 500 }
+  : { reps: 5, warmupMs: 150, windowMs: 350, ns: [1, 100, 1000, 9950], regNs: [1000, 9950], samples: 2000, gapUs: 1000 };
+for (const k of ['reps', 'warmupMs', 'windowMs', 'samples', 'gapUs', 'ns']) if (args[k] !== undefined) cfg[k] = args[k];
+const outDir = resolve(args.out ?? (args.quick ? join(pkgRoot, 'build', 'quick') : join(repoRoot, 'docs', 'benchmarks')));
+const workloads = args.workloads ?? [...THROUGHPUT_WORKLOADS, 'latency', 'registration'];
+let systems = SYSTEMS.filter((s) => !args.systems || args.systems.includes(s.id));
+
+function runOne(system, workload, n, extra = {}) {
+  const s = byId[system];
+  const timeoutMs = 120000;
+  let cmd;
+  let argv;
+  if (s.kind === 'c') {
+    cmd = ANCHOR;
+    argv = [s.arg, workload, String(n), String(cfg.warmupMs), String(cfg.windowMs), String(cfg.samples), String(cfg.gapUs)];
+  } else {
+    cmd = process.execPath;
+    argv = ['--expose-gc', CHILD, JSON.stringify({ system, workload, n, warmupMs: cfg.warmupMs, windowMs: cfg.windowMs, samples: cfg.samples, gapUs: cfg.gapUs, ...extra })];
+  }
+  return new Promise((resolvePromise) => {
+    const t0 = Date.now();
+    const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      const base = { system, workload, n, wallMs: Date.now() - t0 };
+      const line = out.trim().split('\n').pop();
+      try {
+        if (code !== 0) throw new Error(`exit ${code ?? signal}`);
+        resolvePromise({ ...base, ...JSON.parse(line) });
+      } catch (e) {
+        resolvePromise({ ...base, error: `${e.message}; stderr: ${err.trim().slice(-400)}` });
+      }
+    });
+  });
+}
+
+function calibrate() {
+  return JSON.parse(execFileSync(ANCHOR, ['calibrate', args.quick ? '100' : '600'], { encoding: 'utf8' }));
+}
+
+function machine() {
+  const cpus = os.cpus();
+  let kernel = os.release();
+  return {
+    cpu: cpus[0]?.model ?? 'unknown',
+    cores: cpus.length,
+    memGiB: +(os.totalmem() / 2 ** 30).toFixed(1),
+    os: `${os.type()} ${kernel}`,
+    node: process.version,
+    napi: process.versions.napi,
+  };
+}
+
+function rotate(list, k) {
+  const r = k % list.length;
+  return [...list.slice(r), ...list.slice(0, r)];
+}
+
+async function main() {
+  const startedAt = new Date();
+  const t0 = Date.now();
+  const meta = {
+    startedAt: startedAt.toISOString(),
+    command: args.quick ? 'pnpm --filter @socketpoll/bench run bench:quick' : 'pnpm bench',
+    quick: args.quick,
+    config: cfg,
+    machine: machine(),
+    loadAvgStart: os.loadavg(),
+    calibrationStart: calibrate(),
+  };
+  let rev = null;
+  try {
+    rev = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: repoRoot, encoding: 'utf8' }).trim();
+  } catch {}
+  meta.gitRevision = rev;
+
+  // Probe each system once: a system that cannot run here (core not built, backend missing) is
+  // dropped with the reason, instead of failing every cell.
+  const skipped = {};
+  for (const s of systems) {
+    const r = await runOne(s.id, 'oneway', 1, { warmupMs: 0, windowMs: 5 });
+    if (r.skipped || r.error) {
+      skipped[s.id] = (r.skipped ?? r.error).split('. ')[0];
+      console.log(`bench: skipping ${s.id}: ${skipped[s.id]}`);
+    }
+  }
+  systems = systems.filter((s) => !skipped[s.id]);
+  const ids = systems.map((s) => s.id);
+
+  const cells = [];
+  for (const w of workloads) {
+    if (THROUGHPUT_WORKLOADS.includes(w)) for (const n of cfg.ns) cells.push({ w, n, sys: ids });
+    else if (w === 'latency') cells.push({ w, n: 1, sys: ids });
+    else if (w === 'registration') {
+      for (const n of cfg.regNs) cells.push({ w, n, sys: ids.filter((id) => byId[id].registration) });
+    }
+  }
+  const total = cells.reduce((a, c) => a + c.sys.length, 0) * cfg.reps;
+  console.log(`bench: ${systems.length} systems, ${cells.length} cells, ${cfg.reps} repetitions (${total} runs) -> ${outDir}`);
+
+  const runs = [];
+  let done = 0;
+  let failures = 0;
+  for (let rep = 0; rep < cfg.reps; rep++) {
+    for (const c of cells) {
+      // Interleaved: every system once per cell per repetition; the order rotates per repetition so
+      // no system always runs first (or right after the same neighbour).
+      for (const id of rotate(c.sys, rep)) {
+        const loadAvg1 = os.loadavg()[0];
+        const r = await runOne(id, c.w, c.n);
+        r.rep = rep;
+        r.loadAvg1 = loadAvg1;
+        runs.push(r);
+        done++;
+        if (r.error) {
+          failures++;
+          console.log(`bench: FAILED ${id} ${c.w} N=${c.n}: ${r.error}`);
+        }
+      }
+      if (process.stdout.isTTY) process.stdout.write(`\rbench: ${done}/${total} runs, ${((Date.now() - t0) / 1000).toFixed(0)} s `);
+    }
+    const line = `bench: repetition ${rep + 1}/${cfg.reps} done (${done}/${total} runs, ${((Date.now() - t0) / 1000).toFixed(0)} s, load ${os.loadavg()[0].toFixed(2)})`;
+    process.stdout.write(process.stdout.isTTY ? `\r${line}\n` : `${line}\n`);
+  }
+  meta.calibrationEnd = calibrate();
+  meta.loadAvgEnd = os.loadavg();
+  meta.wallSeconds = (Date.now() - t0) / 1000;
+  meta.skipped = skipped;
+  meta.systems = ids;
+
+  fs.mkdirSync(outDir, { recursive: true });
+  const results = { meta, runs };
+  fs.writeFileSync(join(outDir, 'results.json'), JSON.stringify(results) + '\n');
+  writeReport(results, outDir);
+  console.log(`bench: wrote ${join(outDir, 'results.json')} and ${join(outDir, 'README.md')} in ${meta.wallSeconds.toFixed(0)} s`);
+  if (failures) {
+    console.error(`bench: ${failures} run(s) failed`);
+    process.exitCode = 1;
+  }
+  // The smoke test: every system that could run produced a number in every cell.
+  if (args.quick) {
+    const empty = runs.filter((r) => !r.error && !r.skipped && !(r.eventsPerSec > 0 || r.p50 > 0 || r.opsPerSec > 0 || r.rssPerFd !== undefined));
+    if (empty.length) {
+      console.error(`bench: ${empty.length} run(s) produced no measurement`);
+      process.exitCode = 1;
+    }
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

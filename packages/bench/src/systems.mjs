@@ -1,0 +1,33 @@
+// systems.mjs — the table of systems and workloads the benchmark knows. One row per system.
+//   id:      what run.mjs passes to the runner
+//   kind:    'c' (build/anchor <arg>) or 'node' (src/child.mjs)
+//   label:   how the report names it
+//   color/dash: chart style
+//   registration: whether the registration workload applies (and under which report label)
+
+export const REFERENCE = 'c-epoll-level';
+
+export const SYSTEMS = [
+  { id: 'c-epoll-level', kind: 'c', arg: 'epoll-level', label: 'raw C epoll (level)', color: '#000000', registration: true },
+  { id: 'c-epoll-edge', kind: 'c', arg: 'epoll-edge', label: 'raw C epoll (edge)', color: '#666666', dash: '6 4' },
+  { id: 'c-poll', kind: 'c', arg: 'poll', label: 'raw C poll', color: '#999999', dash: '2 3', registration: true },
+  { id: 'sp-epoll-start', kind: 'node', label: 'socketpoll epoll start()', color: '#d62728' },
+  { id: 'sp-epoll-wait', kind: 'node', label: 'socketpoll epoll wait()', color: '#ff7f0e', registration: true },
+  { id: 'sp-epoll-batch', kind: 'node', label: 'socketpoll epoll start() + batched I/O', color: '#e377c2' },
+  { id: 'sp-poll-start', kind: 'node', label: 'socketpoll poll start()', color: '#1f77b4' },
+  { id: 'sp-poll-wait', kind: 'node', label: 'socketpoll poll wait()', color: '#17becf', registration: true },
+  { id: 'npm-epoll', kind: 'node', label: 'npm epoll', color: '#2ca02c', registration: true },
+  { id: 'net', kind: 'node', label: 'net.Socket', color: '#9467bd', registration: true },
+];
+
+export const byId = Object.fromEntries(SYSTEMS.map((s) => [s.id, s]));
+
+export const THROUGHPUT_WORKLOADS = ['oneway', 'sparse', 'bounce'];
+
+export const WORKLOAD_TEXT = {
+  oneway: 'N socketpairs, one end of each registered, every registered fd ready every round: each event reads the byte and writes one byte back into the other end.',
+  sparse: 'the same N registrations, one active pair: per-event cost against the number of registered fds (O(ready) against O(registered)).',
+  bounce: 'both ends of N pairs registered (2N fds), one byte per pair, each end echoes it back.',
+  latency: 'a separate writer process stamps CLOCK_MONOTONIC, writes the 8-byte stamp, waits for a 1-byte ack and sleeps; the receiver takes the time at callback entry (receiver idle between samples).',
+  registration: 'add + mod + del of N fds, in rounds (ops/s); memory per registered fd (RSS growth of the process, and kernel slab growth of eventpoll_epi + eventpoll_pwq, system-wide).',
+};
