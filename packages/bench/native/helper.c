@@ -10,6 +10,12 @@
  *   readAll(fds, count)     the batched I/O helper: read every fd of fds[0..count) in one native call;
  *   writeAll(fds, count)    write one byte to each; both return how many succeeded
  *
+ *   uvPoll(fd, callback)    a libuv uv_poll_t watching fd for readability; callback(fd) is called
+ *                           once per event through napi_make_callback (as Node calls its own
+ *                           callbacks). The "uv-poll" diagnostic row: Node's own per-fd watcher with no
+ *                           nested epoll and no batching, i.e. the floor of event-loop delivery.
+ *   uvPollCloseAll()        stops and closes every uvPoll watcher
+ *
  * readAll/writeAll are the "batched I/O helper" of the benchmark's stretch target; a version of them
  * could move into @socketpoll/core (read every ready fd of a wait batch without a JS call per fd).
  */
@@ -18,7 +24,9 @@
 #include <node_api.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <stdlib.h>
 #include <unistd.h>
+#include <uv.h>
 
 #define CHECK(call)                                                                                                    \
     do {                                                                                                               \
@@ -168,6 +176,90 @@ static napi_value js_write_all(napi_env env, napi_callback_info info)
     return make_int(env, ok);
 }
 
+/* ---- uvPoll: one uv_poll_t per fd, one JS call per event ---------------------------------------- */
+
+typedef struct watch {
+    uv_poll_t handle;
+    napi_env env;
+    napi_ref callback;
+    napi_async_context context;
+    int fd;
+    struct watch *next;
+} watch_t;
+
+static watch_t *watches;
+
+static void on_poll(uv_poll_t *handle, int status, int events)
+{
+    (void)events;
+    watch_t *w = handle->data;
+    napi_env env = w->env;
+    napi_handle_scope scope;
+    napi_value cb, recv, arg, result;
+    if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+    napi_get_reference_value(env, w->callback, &cb);
+    napi_get_global(env, &recv); /* MakeCallback wants an object receiver */
+    napi_create_int32(env, status < 0 ? status : w->fd, &arg);
+    if (napi_make_callback(env, w->context, recv, cb, 1, &arg, &result) == napi_pending_exception) {
+        napi_value exc;
+        napi_get_and_clear_last_exception(env, &exc);
+        napi_fatal_exception(env, exc);
+    }
+    napi_close_handle_scope(env, scope);
+}
+
+static napi_value js_uv_poll(napi_env env, napi_callback_info info)
+{
+    napi_value argv[2], name;
+    int32_t fd = -1;
+    size_t argc = 2;
+    CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+    if (argc < 2 || napi_get_value_int32(env, argv[0], &fd) != napi_ok) {
+        napi_throw_type_error(env, NULL, "uvPoll(fd: number, callback: (fd) => void)");
+        return NULL;
+    }
+    uv_loop_t *loop;
+    CHECK(napi_get_uv_event_loop(env, &loop));
+    watch_t *w = calloc(1, sizeof *w);
+    if (!w) {
+        napi_throw_error(env, NULL, "out of memory");
+        return NULL;
+    }
+    w->env = env;
+    w->fd = fd;
+    w->handle.data = w;
+    CHECK(napi_create_reference(env, argv[1], 1, &w->callback));
+    CHECK(napi_create_string_utf8(env, "benchUvPoll", NAPI_AUTO_LENGTH, &name));
+    CHECK(napi_async_init(env, NULL, name, &w->context));
+    int rc = uv_poll_init(loop, &w->handle, fd);
+    if (rc == 0) rc = uv_poll_start(&w->handle, UV_READABLE, on_poll);
+    if (rc != 0) {
+        napi_throw_error(env, NULL, uv_strerror(rc));
+        return NULL;
+    }
+    w->next = watches;
+    watches = w;
+    return NULL;
+}
+
+static void on_closed(uv_handle_t *handle)
+{
+    free(handle->data);
+}
+
+static napi_value js_uv_poll_close_all(napi_env env, napi_callback_info info)
+{
+    (void)info;
+    while (watches) {
+        watch_t *w = watches;
+        watches = w->next;
+        napi_delete_reference(env, w->callback);
+        napi_async_destroy(env, w->context);
+        uv_close((uv_handle_t *)&w->handle, on_closed);
+    }
+    return NULL;
+}
+
 NAPI_MODULE_INIT(/* napi_env env, napi_value exports */)
 {
     napi_property_descriptor props[] = {
@@ -177,6 +269,8 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */)
         { "write1", NULL, js_write1, NULL, NULL, NULL, napi_enumerable, NULL },
         { "readAll", NULL, js_read_all, NULL, NULL, NULL, napi_enumerable, NULL },
         { "writeAll", NULL, js_write_all, NULL, NULL, NULL, napi_enumerable, NULL },
+        { "uvPoll", NULL, js_uv_poll, NULL, NULL, NULL, napi_enumerable, NULL },
+        { "uvPollCloseAll", NULL, js_uv_poll_close_all, NULL, NULL, NULL, napi_enumerable, NULL },
     };
     if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
     return exports;

@@ -9,6 +9,9 @@
 //                        (build/helper.node readAll/writeAll: the "batched I/O helper")
 //   npm-epoll            the npm `epoll` package (one callback per event), fs.readSync/fs.writeSync
 //   net                  Node's net.Socket on both ends ('data' event, socket.write)
+//   uv-poll              diagnostic: one libuv uv_poll_t per fd (build/bin/helper.node uvPoll), one JS
+//                        call per event, fs.readSync/fs.writeSync: event-loop delivery with nothing else
+// Workload calibrate-js: cost of a 1-byte write + read from JS, with fs.*Sync and with the helper.
 // Workloads: see native/anchor.c (oneway, sparse, bounce, latency, registration); same definitions.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -162,6 +165,24 @@ function throughput() {
     return;
   }
 
+  if (system === 'uv-poll') {
+    let done = false;
+    const tick = makeMeter((r) => {
+      done = true;
+      helper.uvPollCloseAll();
+      emit(r);
+    });
+    const onEvent = (fd) => {
+      if (done) return;
+      fsRead(fd);
+      fsWrite(wfd[slotOf[fd]]);
+      tick(1);
+    };
+    for (let i = 0; i < count; i++) helper.uvPoll(rfd[i], onEvent);
+    s.prime();
+    return;
+  }
+
   if (system === 'npm-epoll') {
     const { Epoll } = require('epoll');
     let done = false;
@@ -281,6 +302,16 @@ function latency() {
       sock.write(one);
     });
     sock.on('end', finish);
+    return;
+  }
+  if (system === 'uv-poll') {
+    helper.uvPoll(fd, () => {
+      const t = process.hrtime.bigint();
+      if (!onReadable(t)) {
+        helper.uvPollCloseAll();
+        finish();
+      }
+    });
     return;
   }
   if (system === 'npm-epoll') {
@@ -425,6 +456,30 @@ if (system.startsWith('sp-')) {
     emit({ skipped: `@socketpoll/core: ${e.message.split('\n')[0]}` });
   }
 }
-if (workload === 'latency') latency();
+// ---- calibration of JS-side I/O ----------------------------------------------------------------------
+
+function calibrateJs() {
+  const [a, b] = helper.socketpairs(1);
+  const measure = (write, read) => {
+    let iters = 0;
+    const t0 = performance.now();
+    let t;
+    do {
+      for (let i = 0; i < 1000; i++) {
+        write(b);
+        read(a);
+      }
+      iters += 1000;
+      t = performance.now();
+    } while (t - t0 < cfg.windowMs / 2);
+    return ((t - t0) * 1e6) / iters;
+  };
+  measure(fsWrite, fsRead); // warm-up (JIT)
+  measure(helper.write1, helper.read1);
+  emit({ fsWriteReadNs: measure(fsWrite, fsRead), helperWriteReadNs: measure(helper.write1, helper.read1) });
+}
+
+if (workload === 'calibrate-js') calibrateJs();
+else if (workload === 'latency') latency();
 else if (workload === 'registration') registration();
 else throughput();

@@ -136,7 +136,7 @@ function targetsOf(sum) {
     const met = list.every(({ st }) => st && want(st.median));
     t.push({ name, measured, met });
   };
-  const fx = (x) => `${f2(x)}×`;
+  const fx = (x) => `${x.toFixed(3)}×`;
   check('event-loop start() on epoll ≥ 0.6× raw C epoll (oneway, N ≥ 100)', 'sp-epoll-start',
     big.map((n) => ({ at: `N=${n}`, st: ratioAt('sp-epoll-start', n) })), (x) => x >= 0.6, fx);
   if (sum.systems.includes('npm-epoll'))
@@ -182,7 +182,9 @@ export function writeReport(results, outDir) {
   const c0 = meta.calibrationStart;
   const c1 = meta.calibrationEnd;
   L.push(`Calibration (raw C, start → end of run): a bare syscall (getppid) ${c0.syscallNs.toFixed(0)} → ${c1.syscallNs.toFixed(0)} ns; ` +
-    `a 1-byte AF_UNIX write + read ${(c0.unixWriteReadNs / 1000).toFixed(2)} → ${(c1.unixWriteReadNs / 1000).toFixed(2)} µs.`);
+    `a 1-byte AF_UNIX write + read ${(c0.unixWriteReadNs / 1000).toFixed(2)} → ${(c1.unixWriteReadNs / 1000).toFixed(2)} µs` +
+    (c0.fsWriteReadNs ? `; the same from JS with fs.writeSync + fs.readSync ${(c0.fsWriteReadNs / 1000).toFixed(2)} → ${(c1.fsWriteReadNs / 1000).toFixed(2)} µs, ` +
+      `with the bench helper's write1 + read1 ${(c0.helperWriteReadNs / 1000).toFixed(2)} → ${(c1.helperWriteReadNs / 1000).toFixed(2)} µs` : '') + '.');
   L.push('');
   const cfg = meta.config;
   L.push(`Method: each system runs in its own process (clean fds and memory); ${cfg.reps} interleaved repetitions ` +

@@ -86,8 +86,12 @@ function runOne(system, workload, n, extra = {}) {
   });
 }
 
-function calibrate() {
-  return JSON.parse(execFileSync(ANCHOR, ['calibrate', args.quick ? '100' : '600'], { encoding: 'utf8' }));
+async function calibrate() {
+  const ms = args.quick ? 100 : 600;
+  const c = JSON.parse(execFileSync(ANCHOR, ['calibrate', String(ms)], { encoding: 'utf8' }));
+  // The same 1-byte write + read from JS: fs.writeSync/fs.readSync and the bench helper's write1/read1.
+  const js = await runOne('net', 'calibrate-js', 1, { windowMs: ms });
+  return { ...c, fsWriteReadNs: js.fsWriteReadNs, helperWriteReadNs: js.helperWriteReadNs };
 }
 
 function machine() {
@@ -118,7 +122,7 @@ async function main() {
     config: cfg,
     machine: machine(),
     loadAvgStart: os.loadavg(),
-    calibrationStart: calibrate(),
+    calibrationStart: await calibrate(),
   };
   let rev = null;
   try {
@@ -174,7 +178,7 @@ async function main() {
     const line = `bench: repetition ${rep + 1}/${cfg.reps} done (${done}/${total} runs, ${((Date.now() - t0) / 1000).toFixed(0)} s, load ${os.loadavg()[0].toFixed(2)})`;
     process.stdout.write(process.stdout.isTTY ? `\r${line}\n` : `${line}\n`);
   }
-  meta.calibrationEnd = calibrate();
+  meta.calibrationEnd = await calibrate();
   meta.loadAvgEnd = os.loadavg();
   meta.wallSeconds = (Date.now() - t0) / 1000;
   meta.skipped = skipped;

@@ -18,6 +18,9 @@ export const SYSTEMS = [
   { id: 'sp-poll-wait', kind: 'node', label: 'socketpoll poll wait()', color: '#17becf', registration: true },
   { id: 'npm-epoll', kind: 'node', label: 'npm epoll', color: '#2ca02c', registration: true },
   { id: 'net', kind: 'node', label: 'net.Socket', color: '#9467bd', registration: true },
+  // Diagnostic, not an anchor of the issue: Node's own per-fd watcher (uv_poll_t) with one JS call per
+  // event and the same fs I/O as the socketpoll rows: the floor of event-loop delivery in Node.
+  { id: 'uv-poll', kind: 'node', label: 'uv_poll_t per fd (diagnostic)', color: '#8c564b', dash: '4 2' },
 ];
 
 export const byId = Object.fromEntries(SYSTEMS.map((s) => [s.id, s]));
