@@ -1,0 +1,162 @@
+import { spawn } from 'node:child_process';
+import * as path from 'node:path';
+import { POLL_READ, POLL_WRITE, SocketPoll } from '../src';
+import { BACKENDS, sleep } from './helpers/backends';
+import * as fds from './helpers/fds';
+
+afterEach(() => fds.closeAll());
+
+const CORE_DIST = path.resolve(__dirname, '../dist/index.js');
+
+/** Runs a script in a fresh Node process with a poller; resolves with its exit code, or 'alive'. */
+function runChild(body: string, options: object, aliveAfterMs: number): Promise<number | 'alive'> {
+  const script = `
+    const { SocketPoll, POLL_READ } = require(${JSON.stringify(CORE_DIST)});
+    const fds = require(${JSON.stringify(fds.HELPER_PATH)});
+    const poll = new SocketPoll(${JSON.stringify(options)});
+    const [a, b] = fds.socketpair();
+    poll.add(a, POLL_READ);
+    ${body}
+  `;
+  const child = spawn(process.execPath, ['-e', script], { stdio: 'inherit' });
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      resolve('alive');
+    }, aliveAfterMs);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve(code ?? -1);
+    });
+  });
+}
+
+describe.each(BACKENDS)('event-loop delivery on $label', (backend) => {
+  test('start() delivers on the loop and never blocks it', async () => {
+    const poll = new SocketPoll<string>({ ...backend.options, maxEvents: 16 });
+    const [a, b] = fds.socketpair();
+    poll.add(a, POLL_READ, 'a');
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 5);
+    const got = new Promise<string[]>((resolve) => poll.start((events) => resolve(events.map((e) => e.data))));
+    expect(poll.started).toBe(true);
+    await sleep(60);
+    fds.write(b, 'x');
+    expect(await got).toEqual(['a']);
+    clearInterval(timer);
+    expect(ticks).toBeGreaterThan(3);
+    poll.close();
+  });
+
+  test('stop() ends delivery and start() resumes it with the registrations kept', async () => {
+    const poll = new SocketPoll<string>({ ...backend.options, maxEvents: 16 });
+    const [a, b] = fds.socketpair();
+    poll.add(a, POLL_READ, 'a');
+    let calls = 0;
+    poll.start(() => calls++);
+    poll.stop();
+    fds.write(b, 'x');
+    await sleep(80);
+    expect(calls).toBe(0);
+    const got = new Promise<number>((resolve) => poll.start((events) => resolve(events.length)));
+    expect(await got).toBe(1);
+    poll.close();
+  });
+
+  test('level-triggered readiness is delivered again on the next turn until drained', async () => {
+    const poll = new SocketPoll<string>({ ...backend.options, maxEvents: 16 });
+    const [a, b] = fds.socketpair();
+    poll.add(a, POLL_READ, 'a');
+    fds.write(b, 'abc');
+    let calls = 0;
+    await new Promise<void>((resolve) =>
+      poll.start(() => {
+        calls++;
+        if (calls === 3) {
+          fds.drain(a);
+          setTimeout(resolve, 80); // and then nothing more
+        }
+      }),
+    );
+    expect(calls).toBe(3);
+    poll.close();
+  });
+
+  test('a batch handled by JS is not reported again because the poller looked before JS drained it', async () => {
+    // Each batch drains its fds before returning; then no fd may appear twice.
+    const poll = new SocketPoll<number>({ ...backend.options, maxEvents: 64 });
+    const pairs = Array.from({ length: 20 }, () => fds.socketpair());
+    pairs.forEach(([a], i) => poll.add(a, POLL_READ, i));
+    const seen: number[] = [];
+    const done = new Promise<void>((resolve) =>
+      poll.start((events) => {
+        for (const ev of events) {
+          seen.push(ev.data);
+          fds.drain(ev.fd);
+        }
+        if (seen.length >= 200) resolve();
+      }),
+    );
+    for (let round = 0; round < 10; round++) {
+      for (const [, b] of pairs) fds.write(b, 'x');
+      await sleep(15);
+    }
+    await Promise.race([done, sleep(3000)]);
+    poll.close();
+    // Every write round is seen once per fd; duplicates would push the count over 200.
+    expect(seen.length).toBe(200);
+  });
+
+  test('an exception in the batch callback is reported as uncaught, and delivery goes on', async () => {
+    // In a child process: jest owns this process's uncaughtException handling.
+    const code = await runChild(
+      `let thrown = 0;
+       process.on('uncaughtException', (err) => {
+         if (err.message !== 'boom in callback') process.exit(6);
+         thrown++;
+       });
+       fds.write(b, 'x');
+       poll.start((events) => {
+         if (thrown === 0) throw new Error('boom in callback');
+         if (events.length === 1 && thrown === 1) { poll.close(); process.exit(0); }
+       });`,
+      backend.options,
+      5000,
+    );
+    expect(code).toBe(0);
+  });
+
+  test('a started, ref\'d poller keeps the process alive', async () => {
+    expect(await runChild(`poll.start(() => {});`, backend.options, 1500)).toBe('alive');
+  });
+
+  test('an unref\'d started poller does not keep the process alive', async () => {
+    expect(await runChild(`poll.start(() => {}).unref();`, backend.options, 5000)).toBe(0);
+  });
+
+  test('unref() before start() is remembered', async () => {
+    expect(await runChild(`poll.unref(); poll.start(() => {});`, backend.options, 5000)).toBe(0);
+  });
+
+  test('a stopped poller does not keep the process alive', async () => {
+    expect(await runChild(`poll.start(() => {}); poll.stop();`, backend.options, 5000)).toBe(0);
+  });
+
+  test('a pending waitAsync keeps the process alive until it resolves', async () => {
+    const code = await runChild(
+      `poll.waitAsync(-1).then((ev) => { if (ev.length !== 1) process.exit(5); poll.close(); });
+       setTimeout(() => fds.write(b, 'x'), 300);`,
+      backend.options,
+      5000,
+    );
+    expect(code).toBe(0);
+  });
+
+  test('ref() after unref() keeps it alive again', async () => {
+    expect(await runChild(`poll.start(() => {}).unref(); poll.ref();`, backend.options, 1500)).toBe('alive');
+    const poll = new SocketPoll(backend.options);
+    expect(poll.hasRef()).toBe(true);
+    expect(poll.unref().hasRef()).toBe(false);
+    poll.close();
+  });
+});
