@@ -88,6 +88,14 @@ export class SocketPollStateError extends Error {
   }
 }
 
+/** One package the loader tried, and why it failed. */
+export interface BackendAttempt {
+  /** npm package name, e.g. `'@socketpoll/poll-fallback'`. */
+  readonly packageName: string;
+  /** Why it could not be loaded, with what to do about it. */
+  readonly reason: string;
+}
+
 /**
  * No backend could be loaded (`code: 'ERR_SOCKETPOLL_NO_BACKEND'`). The message lists every
  * package that was tried, why each failed, and the command that fixes it.
@@ -96,9 +104,9 @@ export class BackendLoadError extends Error {
   /** Always `'ERR_SOCKETPOLL_NO_BACKEND'`. */
   readonly code = 'ERR_SOCKETPOLL_NO_BACKEND';
   /** What was tried, in order, and why each attempt failed. */
-  readonly attempts: readonly { readonly packageName: string; readonly reason: string }[];
+  readonly attempts: readonly BackendAttempt[];
   /** @internal */
-  constructor(message: string, attempts: { packageName: string; reason: string }[]) {
+  constructor(message: string, attempts: BackendAttempt[]) {
     super(message);
     this.name = 'BackendLoadError';
     this.attempts = attempts;

@@ -34,9 +34,10 @@ export {
   SocketPollError,
   SocketPollStateError,
   BackendLoadError,
+  type BackendAttempt,
   InvalidArgTypeError,
   InvalidArgValueError,
   OutOfRangeError,
 } from './errors';
 export { loadBackend, availableBackends, platformPackage, type LoadedBackend } from './loader';
-export { PLATFORM_PACKAGES, FALLBACK_PACKAGE, type PlatformPackage } from './platforms';
+export { PLATFORM_PACKAGES, FALLBACK_PACKAGE, type PlatformPackage, type FallbackPackage } from './platforms';

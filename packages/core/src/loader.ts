@@ -8,7 +8,7 @@
  */
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
-import { BackendLoadError, InvalidArgValueError } from './errors';
+import { type BackendAttempt, BackendLoadError, InvalidArgValueError } from './errors';
 import type { BackendName } from './flags';
 import { FALLBACK_PACKAGE, PLATFORM_PACKAGES, type PlatformPackage } from './platforms';
 
@@ -152,7 +152,7 @@ export function loadBackend(options: { backend?: BackendName; addonPath?: string
   const wanted =
     checkBackendName(options.backend, 'backend') ??
     checkBackendName(process.env.SOCKETPOLL_BACKEND, 'SOCKETPOLL_BACKEND');
-  const attempts: { packageName: string; reason: string }[] = [];
+  const attempts: BackendAttempt[] = [];
   for (const packageName of packagesFor(wanted)) {
     try {
       return loadPackage(packageName);

@@ -25,5 +25,13 @@ export const PLATFORM_PACKAGES: readonly PlatformPackage[] = [
   { platform: 'darwin', arch: 'arm64', backend: 'kqueue', packageName: '@socketpoll/kqueue-darwin-arm64' },
 ];
 
+/** The package of the poll() backend. */
+export interface FallbackPackage {
+  /** Always `'poll'`. */
+  readonly backend: 'poll';
+  /** npm package name. */
+  readonly packageName: string;
+}
+
 /** The poll() backend: builds from source on install wherever no prebuilt package fits. */
-export const FALLBACK_PACKAGE = { backend: 'poll', packageName: '@socketpoll/poll-fallback' } as const;
+export const FALLBACK_PACKAGE: FallbackPackage = { backend: 'poll', packageName: '@socketpoll/poll-fallback' };
