@@ -21,10 +21,10 @@ function runWorker(body: string, options: object): { worker: Worker; result: Pro
   return { worker, result, exited };
 }
 
-async function settledFdCount(expected: number): Promise<number> {
+async function settledPollerFds(expected: number): Promise<number> {
   // Closing happens on the worker's loop as it tears down: give it a moment.
-  for (let i = 0; i < 50 && fds.openFdCount() !== expected; i++) await sleep(20);
-  return fds.openFdCount();
+  for (let i = 0; i < 50 && fds.pollerFdCount() !== expected; i++) await sleep(20);
+  return fds.pollerFdCount();
 }
 
 describe.each(BACKENDS)('worker threads on $label', (backend) => {
@@ -45,7 +45,7 @@ describe.each(BACKENDS)('worker threads on $label', (backend) => {
   });
 
   test('pollers a worker leaves open are released when it exits (no fd leak)', async () => {
-    const before = fds.openFdCount();
+    const before = fds.pollerFdCount();
     const { result, exited } = runWorker(
       `for (let i = 0; i < 5; i++) {
          const poll = new SocketPoll(options);
@@ -56,11 +56,11 @@ describe.each(BACKENDS)('worker threads on $label', (backend) => {
     );
     expect(await result).toBe('left open');
     expect(await exited).toBe(0);
-    expect(await settledFdCount(before)).toBe(before);
+    expect(await settledPollerFds(before)).toBe(before);
   });
 
   test('terminating a worker while it is started and waiting does not crash and leaks nothing', async () => {
-    const before = fds.openFdCount();
+    const before = fds.pollerFdCount();
     const { worker, result } = runWorker(
       `const poll = new SocketPoll(options);
        const [a, b] = fds.socketpair();
@@ -68,14 +68,15 @@ describe.each(BACKENDS)('worker threads on $label', (backend) => {
        poll.start(() => {});
        const other = new SocketPoll(options);
        other.waitAsync(-1);
-       parentPort.postMessage({ ok: 'waiting' });
+       parentPort.postMessage({ ok: { status: 'waiting', pair: [a, b] } });
        await new Promise(() => {});`,
       backend.options,
     );
-    expect(await result).toBe('waiting');
+    const { status, pair } = (await result) as { status: string; pair: number[] };
+    expect(status).toBe('waiting');
     await sleep(30);
     await worker.terminate();
-    // The socketpair fds belong to the process, not the worker: the worker did not close them.
-    expect(await settledFdCount(before + 2)).toBe(before + 2);
+    pair.forEach((fd) => fds.close(fd)); // fds belong to the process, not to the worker
+    expect(await settledPollerFds(before)).toBe(before);
   });
 });

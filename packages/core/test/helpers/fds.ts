@@ -99,3 +99,20 @@ export function closeAll(): void {
 export function openFdCount(): number {
   return fs.readdirSync('/proc/self/fd').length;
 }
+
+/**
+ * The epoll and eventfd fds open in this process now: what a poller (and a worker's own event
+ * loop) holds. Unlike openFdCount it does not move when jest or ts-jest open files meanwhile.
+ */
+export function pollerFdCount(): number {
+  let count = 0;
+  for (const name of fs.readdirSync('/proc/self/fd')) {
+    try {
+      const target = fs.readlinkSync(`/proc/self/fd/${name}`);
+      if (target === 'anon_inode:[eventpoll]' || target === 'anon_inode:[eventfd]') count++;
+    } catch {
+      // closed between readdir and readlink
+    }
+  }
+  return count;
+}
