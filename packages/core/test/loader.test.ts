@@ -47,7 +47,9 @@ onLinuxX64('loading on linux-x64 (glibc)', () => {
     expect(platformPackage()?.packageName).toBe('@socketpoll/epoll-linux-x64');
     const loaded = loadBackend();
     expect(loaded).toMatchObject({ name: 'epoll', packageName: '@socketpoll/epoll-linux-x64' });
-    expect(new SocketPoll().backendName).toBe('epoll');
+    const poll = new SocketPoll();
+    expect(poll.backendName).toBe('epoll');
+    poll.close();
   });
 
   test('require() and import() from a workspace package that depends on core both give epoll', () => {
