@@ -46,6 +46,19 @@
           'target_name': 'socketpoll_epoll',
           'sources': ['<@(binding_sources)', '../src/poll/SocketPoll_epoll.c'],
         },
+        {
+          # TEST-ONLY, never shipped: the kqueue backend on the kqueue emulation over epoll
+          # (src/test/kqueue_emulation), so the jest suite runs SocketPoll_kqueue.c on Linux.
+          # Its include dir is an -I, so its sys/event.h comes before the system headers (Linux has
+          # none of that name; node-gyp's own -I dirs have none either).
+          'target_name': 'socketpoll_kqueue_emulated',
+          'sources': [
+            '<@(binding_sources)',
+            '../src/poll/SocketPoll_kqueue.c',
+            '../src/test/kqueue_emulation/kqueue_emulation.c',
+          ],
+          'include_dirs+': ['../src/test/kqueue_emulation'],
+        },
       ],
     }],
     ['OS=="mac" or OS=="freebsd" or OS=="openbsd"', {

@@ -59,10 +59,12 @@
  *      and EV_ADD on a reused number creates a new knote, as with kqueue. If another descriptor of
  *      the closed file stays open (dup, fork), epoll keeps reporting the old file; the emulation
  *      drops those events (stale generation) but cannot remove the item.
- *  10. close() of the kq fd is not intercepted: the emulation's state for it (inner epolls, the
- *      eventfd, knotes) is freed when kqueue() next runs and finds the kq fd closed or reused (the
- *      outer epoll no longer holds our eventfd), and at process exit. kevent() on a closed kq fd
- *      whose state was not freed yet is not detected.
+ *  10. Closing the kq fd: sys/event.h routes close() of the files that include it through
+ *      kqueue_emulation_close(), which frees the emulation's state and private fds (inner epolls,
+ *      the eventfd) with the kq fd. A kq fd closed any other way (a close() in a file that does
+ *      not include sys/event.h, dup2 over it, close_range) keeps its state until kqueue() next
+ *      runs and finds it closed or reused (the outer epoll no longer holds our eventfd), or until
+ *      exit; until then the private fds stay open and kevent() on that closed fd is not refused.
  *  11. Change-list errors (FreeBSD's rule): a failed change, or any change with EV_RECEIPT, is
  *      written to the event list with flags = EV_ERROR and data = errno (0 for a receipt); if the
  *      event list is full, an error makes kevent() return -1 with that errno and stop; a receipt
@@ -76,6 +78,7 @@
  *      (an item dropped as stale): it waits again for the time left.
  */
 #define _GNU_SOURCE
+#define SOCKETPOLL_KQUEUE_EMULATION_IMPLEMENTATION /* our own close() is the real one */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -198,6 +201,19 @@ __attribute__((destructor)) static void free_all(void) {
     struct kq *kq = atomic_exchange(&kq_table[fd], NULL);
     if (kq != NULL) kq_destroy(kq);
   }
+}
+
+int kqueue_emulation_close(int fd) {
+  if (fd >= 0 && fd < KQ_TABLE_SIZE) {
+    pthread_mutex_lock(&table_mu);
+    struct kq *kq = atomic_load(&kq_table[fd]);
+    if (kq != NULL && kq_alive(fd, kq)) {
+      atomic_store(&kq_table[fd], NULL);
+      kq_destroy(kq);
+    }
+    pthread_mutex_unlock(&table_mu);
+  }
+  return close(fd);
 }
 
 int kqueue(void) {

@@ -79,6 +79,14 @@ int kqueue(void);
 int kevent(int kq, const struct kevent *changelist, int nchanges, struct kevent *eventlist,
            int nevents, const struct timespec *timeout);
 
+/* Closing a kqueue releases it in the kernel; the emulation can only learn of it by being told.
+ * In every file that includes this header, close() goes through kqueue_emulation_close(), which
+ * frees the emulation's state (and its private fds) when fd is an emulated kqueue, then closes fd. */
+int kqueue_emulation_close(int fd);
+#ifndef SOCKETPOLL_KQUEUE_EMULATION_IMPLEMENTATION
+#define close(fd) kqueue_emulation_close(fd)
+#endif
+
 #ifdef __cplusplus
 }
 #endif
