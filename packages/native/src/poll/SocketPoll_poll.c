@@ -313,15 +313,17 @@ static int refresh_copy(SocketPoll_T poll) {
   return 0;
 }
 
-/* Turns the private copy's results into the output buffer. Caller holds the mutex. */
-static void dispatch(SocketPoll_T poll) {
+/* Turns the private copy's results (`ready` entries have revents) into the output buffer. Caller
+ * holds the mutex. */
+static void dispatch(SocketPoll_T poll, int ready) {
   int n = poll->wnfds - 1; /* registered entries: 1 .. wnfds-1 */
   if (n <= 0) return;
   int start = poll->scan_from < n ? poll->scan_from : 0;
-  for (int k = 0; k < n; k++) {
+  for (int k = 0; k < n && ready > 0; k++) {
     int i = 1 + (start + k) % n;
     struct pollfd *pfd = &poll->wfds[i];
     if (pfd->revents == 0) continue;
+    ready--;
     int fd = poll->wslots[i].fd;
     SocketPoll_Registration *reg = SocketPoll_table_get(&poll->base.table, fd);
     /* Deleted, or deleted and re-added, while we were in poll(). */
@@ -392,7 +394,7 @@ int SocketPoll_wait(SocketPoll_T poll, SocketEvent_T **events, int timeout_ms) {
     /* After the drain: a wakeup whose signal was drained has set the flag before signalling. */
     int woken = atomic_exchange(&poll->notified, 0);
     SocketPoll_begin_batch(&poll->base);
-    if (n > signalled) dispatch(poll);
+    if (n > signalled) dispatch(poll, n - signalled);
     int count = poll->base.out_count;
     if (count > 0 || woken || n == 0) {
       pthread_mutex_unlock(&poll->base.mutex);
