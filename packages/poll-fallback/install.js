@@ -27,7 +27,7 @@ const forced = process.env.SOCKETPOLL_BUILD_FROM_SOURCE === '1' || process.argv.
 function buildCommands() {
   return [
     `SOCKETPOLL_BUILD_FROM_SOURCE=1 npm rebuild ${PACKAGE}`,
-    `(with pnpm: \`pnpm approve-builds\` once, then SOCKETPOLL_BUILD_FROM_SOURCE=1 pnpm rebuild ${PACKAGE})`,
+    `with pnpm: SOCKETPOLL_BUILD_FROM_SOURCE=1 pnpm rebuild ${PACKAGE} (not approved yet: SOCKETPOLL_BUILD_FROM_SOURCE=1 pnpm approve-builds)`,
     `or directly: cd ${JSON.stringify(here)} && node install.js --force`,
   ].join('\n  ');
 }
