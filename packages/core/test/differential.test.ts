@@ -1,10 +1,10 @@
 /**
  * Differential test: the poll backend against epoll (Linux). One random sequence of
- * add/mod/del/write/read/fill/shutdown/close on real socketpairs is applied to both pollers at once — the same fds registered in both — and after every step a
- * non-blocking wait on each must give the same readiness set (fd, events, data), and every call
- * the same result or error code. Level mode (the issue's requirement) and oneshot (which both
- * backends honour). Seeds are fixed, so a failure is reproducible; the step and the history are in
- * the failure message.
+ * add/mod/del/write/read/fill/shutdown/close on real socketpairs is applied to both pollers at
+ * once — the same fds registered in both — and after every step a non-blocking wait on each must
+ * give the same readiness set (fd, events, data), and every call the same result or error code.
+ * Level mode (the issue's requirement) and oneshot (which both backends honour). Seeds are fixed,
+ * so a failure is reproducible; the step and the last steps are in the failure message.
  */
 import {
   POLL_HANGUP,
