@@ -107,6 +107,49 @@ describe.each(BACKENDS)('event-loop delivery on $label', (backend) => {
     expect(seen.length).toBe(200);
   });
 
+  test('close() from inside the batch callback stops everything cleanly', async () => {
+    const poll = new SocketPoll<string>({ ...backend.options, maxEvents: 16 });
+    const pairs = Array.from({ length: 4 }, () => fds.socketpair());
+    pairs.forEach(([a], i) => poll.add(a, POLL_WRITE, `p${i}`));
+    let calls = 0;
+    let acted = 0;
+    await new Promise<void>((resolve) =>
+      poll.start((events) => {
+        calls++;
+        for (const ev of events) {
+          if (ev.fd < 0) continue;
+          acted++;
+          poll.close(); // cancels the rest of this batch
+        }
+        setTimeout(resolve, 50);
+      }),
+    );
+    expect(calls).toBe(1);
+    expect(acted).toBe(1);
+    expect(poll.closed).toBe(true);
+  });
+
+  test('stop() and start() again from inside the callback', async () => {
+    const poll = new SocketPoll<string>({ ...backend.options, maxEvents: 16 });
+    const [a] = fds.socketpair();
+    poll.add(a, POLL_WRITE, 'a', { mode: 'oneshot' });
+    const seen: string[] = [];
+    await new Promise<void>((resolve) => {
+      const second = (): void => {
+        seen.push('second');
+        resolve();
+      };
+      poll.start(() => {
+        seen.push('first');
+        poll.stop();
+        poll.start(second);
+        poll.mod(a, POLL_WRITE); // re-arm: the next batch goes to `second`
+      });
+    });
+    expect(seen).toEqual(['first', 'second']);
+    poll.close();
+  });
+
   test('an exception in the batch callback is reported as uncaught, and delivery goes on', async () => {
     // In a child process: jest owns this process's uncaughtException handling.
     const code = await runChild(
