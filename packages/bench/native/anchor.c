@@ -5,7 +5,10 @@
  * report can say how close each Node system gets to the physical limit of this machine.
  *
  *   anchor <system> <workload> <n> <warmup_ms> <window_ms> [samples gap_us]
- *     system:   epoll-level | epoll-edge | poll
+ *     system:   epoll-level | epoll-edge | poll | epoll-nested
+ *               (epoll-nested: level-triggered epoll whose fd is itself watched by an outer epoll, and
+ *               each wake-up of the outer one is followed by epoll_wait(inner, 0) — the shape of
+ *               socketpoll's start() on Node's loop, in C: what the nesting itself costs)
  *     workload: oneway | sparse | bounce | latency | registration
  *   anchor calibrate <window_ms>      cost of a bare syscall and of a 1-byte AF_UNIX write + read
  *   anchor writer <samples> <gap_us>  latency writer on fd 3 (spawned by the Node receivers)
@@ -39,10 +42,10 @@
 
 #define MAX_EVENTS 1024
 
-enum system_kind { SYS_EPOLL_LEVEL, SYS_EPOLL_EDGE, SYS_POLL };
+enum system_kind { SYS_EPOLL_LEVEL, SYS_EPOLL_EDGE, SYS_POLL, SYS_EPOLL_NESTED };
 enum workload_kind { WL_ONEWAY, WL_SPARSE, WL_BOUNCE, WL_LATENCY, WL_REGISTRATION };
 
-static const char *system_names[] = { "c-epoll-level", "c-epoll-edge", "c-poll" };
+static const char *system_names[] = { "c-epoll-level", "c-epoll-edge", "c-poll", "c-epoll-nested" };
 
 static void die(const char *what)
 {
@@ -68,6 +71,7 @@ struct slot {
 struct backend {
     enum system_kind kind;
     int epfd;
+    int outer; /* epoll-nested: the epoll fd that watches epfd */
     struct pollfd *pfds; /* poll: dense array, swap-remove on delete */
     int *pindex;         /* poll: fd -> index in pfds, -1 if absent */
     int npfds;
@@ -79,6 +83,7 @@ static void backend_init(struct backend *b, enum system_kind kind, int max_fd)
     memset(b, 0, sizeof *b);
     b->kind = kind;
     b->epfd = -1;
+    b->outer = -1;
     if (kind == SYS_POLL) {
         b->pfds = calloc((size_t)max_fd + 1, sizeof *b->pfds);
         b->pindex = malloc(((size_t)max_fd + 1) * sizeof *b->pindex);
@@ -88,6 +93,24 @@ static void backend_init(struct backend *b, enum system_kind kind, int max_fd)
         b->epfd = epoll_create1(EPOLL_CLOEXEC);
         if (b->epfd < 0) die("epoll_create1");
     }
+    if (kind == SYS_EPOLL_NESTED) {
+        struct epoll_event ev = { .events = EPOLLIN };
+        b->outer = epoll_create1(EPOLL_CLOEXEC);
+        if (b->outer < 0) die("epoll_create1");
+        if (epoll_ctl(b->outer, EPOLL_CTL_ADD, b->epfd, &ev) < 0) die("epoll_ctl(outer)");
+    }
+}
+
+/* epoll kinds: wait for events into b->evs; nested: the outer wait, then the inner one with timeout 0. */
+static int backend_epoll_wait(struct backend *b)
+{
+    if (b->kind == SYS_EPOLL_NESTED) {
+        struct epoll_event ev;
+        int r = epoll_wait(b->outer, &ev, 1, -1);
+        if (r <= 0) return r;
+        return epoll_wait(b->epfd, b->evs, MAX_EVENTS, 0);
+    }
+    return epoll_wait(b->epfd, b->evs, MAX_EVENTS, -1);
 }
 
 /* data: index of the slot; poll keeps it implicitly (fd -> slot via the caller's table). */
@@ -237,7 +260,7 @@ static void run_throughput(enum system_kind kind, enum workload_kind wl, int n, 
             }
             k = r;
         } else {
-            k = epoll_wait(b.epfd, b.evs, MAX_EVENTS, -1);
+            k = backend_epoll_wait(&b);
             if (k < 0) {
                 if (errno == EINTR) continue;
                 die("epoll_wait");
@@ -322,7 +345,7 @@ static void run_latency(enum system_kind kind, int samples, int gap_us)
     for (;;) {
         int k;
         if (kind == SYS_POLL) k = poll(b.pfds, (nfds_t)b.npfds, -1);
-        else k = epoll_wait(b.epfd, b.evs, MAX_EVENTS, -1);
+        else k = backend_epoll_wait(&b);
         uint64_t t = now_ns(); /* "callback entry" */
         if (k < 0) {
             if (errno == EINTR) continue;
@@ -431,6 +454,7 @@ static int parse_system(const char *s)
     if (!strcmp(s, "epoll-level")) return SYS_EPOLL_LEVEL;
     if (!strcmp(s, "epoll-edge")) return SYS_EPOLL_EDGE;
     if (!strcmp(s, "poll")) return SYS_POLL;
+    if (!strcmp(s, "epoll-nested")) return SYS_EPOLL_NESTED;
     return -1;
 }
 
@@ -444,7 +468,7 @@ static int parse_workload(const char *s)
 
 static void usage(void)
 {
-    fputs("usage: anchor <epoll-level|epoll-edge|poll> <oneway|sparse|bounce|latency|registration> "
+    fputs("usage: anchor <epoll-level|epoll-edge|poll|epoll-nested> <oneway|sparse|bounce|latency|registration> "
           "<n> <warmup_ms> <window_ms> [samples gap_us]\n"
           "       anchor calibrate <window_ms>\n"
           "       anchor writer <samples> <gap_us>   (latency writer on fd 3)\n",

@@ -307,7 +307,7 @@ export function writeReport(results, outDir) {
       for (const s of sum.systems) {
         const r = reg[n][s];
         if (!r) continue;
-        L.push(`| ${label(s)} | ${r.ops ? rng(r.ops, fmtNum) : '–'} | ${rng(r.rssPerFd, (x) => x.toFixed(0))} | ${rng(r.slabPerFd, (x) => x.toFixed(0))} |`);
+        L.push(`| ${byId[s]?.regLabel ?? label(s)} | ${r.ops ? rng(r.ops, fmtNum) : '–'} | ${rng(r.rssPerFd, (x) => x.toFixed(0))} | ${rng(r.slabPerFd, (x) => x.toFixed(0))} |`);
       }
     }
   }

@@ -7,7 +7,7 @@
 // Full mode (`pnpm bench`) writes into docs/benchmarks/ (about 10 minutes on 2 cores);
 // --quick (`pnpm --filter @socketpoll/bench run bench:quick`) takes seconds, uses small N and writes
 // into packages/bench/build/quick/ unless --out is given. Quick mode checks that every system runs and
-// produces numbers; it asserts nothing about speed.
+// produces numbers (a system that cannot run fails it, unless --allow-skip); it asserts nothing about speed.
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -27,6 +27,7 @@ function parseArgs(argv) {
     const k = argv[i];
     const v = () => argv[++i];
     if (k === '--quick') a.quick = true;
+    else if (k === '--allow-skip') a.allowSkip = true;
     else if (k === '--out') a.out = v();
     else if (k === '--reps') a.reps = Number(v());
     else if (k === '--systems') a.systems = v().split(',');
@@ -194,6 +195,10 @@ async function main() {
     process.exitCode = 1;
   }
   // The smoke test: every system that could run produced a number in every cell.
+  if (args.quick && Object.keys(skipped).length && !args.allowSkip) {
+    console.error(`bench: ${Object.keys(skipped).length} system(s) could not run (see above); --allow-skip accepts that`);
+    process.exitCode = 1;
+  }
   if (args.quick) {
     const empty = runs.filter((r) => !r.error && !r.skipped && !(r.eventsPerSec > 0 || r.p50 > 0 || r.opsPerSec > 0 || r.rssPerFd !== undefined));
     if (empty.length) {

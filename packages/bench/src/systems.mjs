@@ -3,7 +3,8 @@
 //   kind:    'c' (build/anchor <arg>) or 'node' (src/child.mjs)
 //   label:   how the report names it
 //   color/dash: chart style
-//   registration: whether the registration workload applies (and under which report label)
+//   registration: whether the registration workload applies; regLabel: its label there (registration
+//                 does not depend on wait() or start())
 
 export const REFERENCE = 'c-epoll-level';
 
@@ -11,11 +12,14 @@ export const SYSTEMS = [
   { id: 'c-epoll-level', kind: 'c', arg: 'epoll-level', label: 'raw C epoll (level)', color: '#000000', registration: true },
   { id: 'c-epoll-edge', kind: 'c', arg: 'epoll-edge', label: 'raw C epoll (edge)', color: '#666666', dash: '6 4' },
   { id: 'c-poll', kind: 'c', arg: 'poll', label: 'raw C poll', color: '#999999', dash: '2 3', registration: true },
+  // Diagnostic: the kernel part of start()'s design (an epoll fd watched by the loop's epoll, then
+  // epoll_wait(inner, 0) per wake-up), in C: what the nesting alone costs.
+  { id: 'c-epoll-nested', kind: 'c', arg: 'epoll-nested', label: 'raw C epoll, nested (diagnostic)', color: '#bcbd22', dash: '6 2 2 2' },
   { id: 'sp-epoll-start', kind: 'node', label: 'socketpoll epoll start()', color: '#d62728' },
-  { id: 'sp-epoll-wait', kind: 'node', label: 'socketpoll epoll wait()', color: '#ff7f0e', registration: true },
+  { id: 'sp-epoll-wait', kind: 'node', label: 'socketpoll epoll wait()', regLabel: 'socketpoll epoll', color: '#ff7f0e', registration: true },
   { id: 'sp-epoll-batch', kind: 'node', label: 'socketpoll epoll start() + batched I/O', color: '#e377c2' },
   { id: 'sp-poll-start', kind: 'node', label: 'socketpoll poll start()', color: '#1f77b4' },
-  { id: 'sp-poll-wait', kind: 'node', label: 'socketpoll poll wait()', color: '#17becf', registration: true },
+  { id: 'sp-poll-wait', kind: 'node', label: 'socketpoll poll wait()', regLabel: 'socketpoll poll', color: '#17becf', registration: true },
   { id: 'npm-epoll', kind: 'node', label: 'npm epoll', color: '#2ca02c', registration: true },
   { id: 'net', kind: 'node', label: 'net.Socket', color: '#9467bd', registration: true },
   // Diagnostic, not an anchor of the issue: Node's own per-fd watcher (uv_poll_t) with one JS call per
