@@ -25,6 +25,13 @@ export const POLL_PRIORITY = 0x10;
 /** The peer shut down its writing half (`EPOLLRDHUP`): no more data will come, but you may write. */
 export const POLL_RDHUP = 0x20;
 
+/**
+ * Output only, poll backend only: the fd was closed while registered (`POLLNVAL`). Comes with
+ * `POLL_ERROR`, once; the registration is then disarmed (`del()` it, or `mod()` to re-arm after the
+ * number was reused). epoll and kqueue never report it: they drop a closed fd by themselves.
+ */
+export const POLL_INVALID = 0x40;
+
 /** Every flag `add()`/`mod()` accept in `events`. */
 export const POLL_ALL = POLL_READ | POLL_WRITE | POLL_ERROR | POLL_HANGUP | POLL_PRIORITY | POLL_RDHUP;
 

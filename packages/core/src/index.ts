@@ -17,6 +17,7 @@ export {
   POLL_HANGUP,
   POLL_PRIORITY,
   POLL_RDHUP,
+  POLL_INVALID,
   POLL_ALL,
   type PollMode,
   type BackendName,

@@ -106,9 +106,12 @@ function diagnose(packageName: string, err: unknown): string {
     return `not installed (optional dependencies skipped? reinstall without --omit=optional / --no-optional)`;
   }
   if (packageName === FALLBACK_PACKAGE.packageName) {
+    // Its install script builds only where no prebuilt fits, unless asked: always ask here.
     return (
-      `installed but not built (${detail}). Build it with \`npm rebuild ${packageName}\`, ` +
-      `or with pnpm \`pnpm approve-builds\` then \`pnpm rebuild ${packageName}\`; it needs python3, make and a C++ compiler`
+      `installed but not built (${detail}). Build it with ` +
+      `\`SOCKETPOLL_BUILD_FROM_SOURCE=1 npm rebuild ${packageName}\`, or with pnpm ` +
+      `\`SOCKETPOLL_BUILD_FROM_SOURCE=1 pnpm approve-builds\` (select ${packageName}); ` +
+      `it needs python3, make and a C++ compiler`
     );
   }
   return `installed but failed to load (${detail}): installed for another platform? Reinstall on this machine`;

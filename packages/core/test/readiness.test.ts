@@ -1,6 +1,7 @@
 import {
   POLL_ERROR,
   POLL_HANGUP,
+  POLL_INVALID,
   POLL_PRIORITY,
   POLL_RDHUP,
   POLL_READ,
@@ -167,6 +168,22 @@ describe.each(BACKENDS)('readiness on $label', (backend) => {
     poll.del(a);
     expect(poll.has(a)).toBe(false);
     expect(poll.wait(20)).toEqual([]);
+  });
+
+  test('an fd closed while registered: POLL_INVALID once on poll, silently dropped elsewhere; never spins', () => {
+    const [r, w] = fds.pipe();
+    poll.add(r, POLL_READ, 'closed-early');
+    fds.close(r);
+    const events = poll.wait(100);
+    if (backend.name === 'poll') {
+      expect(events).toEqual([{ fd: r, events: POLL_ERROR | POLL_INVALID, data: 'closed-early' }]);
+    } else {
+      expect(events).toEqual([]); // epoll and kqueue forget a closed fd by themselves
+    }
+    expect(poll.wait(50)).toEqual([]); // reported at most once: no busy loop
+    poll.del(r);
+    expect(poll.size).toBe(0);
+    fds.close(w);
   });
 
   test('many registrations, only the ready ones come back', () => {

@@ -345,6 +345,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     c.Set("POLL_HANGUP", POLL_HANGUP);
     c.Set("POLL_PRIORITY", POLL_PRIORITY);
     c.Set("POLL_RDHUP", POLL_RDHUP);
+    c.Set("POLL_INVALID", POLL_INVALID);
     c.Set("POLL_EDGE", POLL_EDGE);
     c.Set("POLL_ONESHOT", POLL_ONESHOT);
     c.Set("SUPPORTS_LEVEL", SOCKETPOLL_SUPPORTS_LEVEL);
