@@ -1,0 +1,121 @@
+#!/usr/bin/env node
+'use strict';
+// Checks the darwin-arm64 artefact without a Mac, by reading its Mach-O load commands
+// (scripts/macho.js, no dependencies). Run in CI after the build.
+//
+//   - a 64-bit Mach-O for arm64, a dylib (or bundle): something Node's dlopen() takes on macOS;
+//   - exports napi_register_module_v1 (and at most node_api_module_get_api_version_v1), nothing else;
+//   - links /usr/lib/libSystem.B.dylib and no other dylib (libc++ is linked in statically);
+//   - imports kqueue and kevent from libSystem; every other import is either from libSystem or
+//     a napi_* / node_api_* / uv_* symbol left to dynamic lookup (-undefined dynamic_lookup: they are
+//     resolved in the node process that loads the addon);
+//   - has LC_CODE_SIGNATURE with an ad-hoc signature whose page hashes match the file (arm64 macOS
+//     refuses to run unsigned code);
+//   - contains no path of the machine that built it.
+// With --reproducible it also builds the binary again into a temporary file and requires the same
+// bytes.
+//
+// Usage: node scripts/verify.js [socketpoll.node] [--reproducible]
+const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const macho = require('./macho');
+
+const ENTRY_POINTS = ['_napi_register_module_v1', '_node_api_module_get_api_version_v1'];
+const LIBSYSTEM = '/usr/lib/libSystem.B.dylib';
+const DYNAMIC_IMPORT = /^_(napi|node_api|uv)_/;
+
+function verify(file) {
+  const problems = [];
+  const notes = [];
+  const buf = fs.readFileSync(file);
+  let m;
+  try {
+    m = macho.parse(buf);
+  } catch (e) {
+    return { problems: [e.message], notes };
+  }
+  if (m.cputype !== macho.CPU_TYPE_ARM64) problems.push(`cpu type 0x${m.cputype.toString(16)}, expected arm64`);
+  if (!macho.FILETYPES[m.filetype]) problems.push(`file type ${m.filetype}, expected a dylib or bundle`);
+  notes.push(`Mach-O 64-bit arm64 ${macho.FILETYPES[m.filetype] ?? m.filetype}, ${buf.length} bytes`);
+
+  const exported = [...m.exports.keys()];
+  if (!exported.includes('_napi_register_module_v1')) problems.push('napi_register_module_v1 is not exported');
+  const extra = exported.filter((n) => !ENTRY_POINTS.includes(n));
+  if (extra.length) problems.push(`exports more than the Node-API entry points: ${extra.slice(0, 10).join(', ')}${extra.length > 10 ? ` (+${extra.length - 10})` : ''}`);
+  notes.push(`exports: ${exported.join(', ')}`);
+
+  const dylibs = m.dylibs.map((d) => d.name);
+  if (dylibs.length !== 1 || dylibs[0] !== LIBSYSTEM) problems.push(`links ${dylibs.join(', ') || 'nothing'}; expected ${LIBSYSTEM} only`);
+  notes.push(`dylibs: ${dylibs.join(', ')}`);
+
+  const imports = macho.imports(m);
+  for (const want of ['_kqueue', '_kevent']) {
+    const imp = imports.find((i) => i.name === want);
+    if (!imp) problems.push(`does not import ${want}`);
+    else if (imp.from !== LIBSYSTEM) problems.push(`${want} comes from ${imp.from}, expected libSystem`);
+  }
+  const dynamic = imports.filter((i) => i.from === 'dynamic lookup');
+  const badDynamic = dynamic.filter((i) => !DYNAMIC_IMPORT.test(i.name));
+  if (badDynamic.length) problems.push(`left to dynamic lookup but not Node-API/libuv: ${badDynamic.map((i) => i.name).join(', ')}`);
+  const elsewhere = imports.filter((i) => i.from !== 'dynamic lookup' && i.from !== LIBSYSTEM);
+  if (elsewhere.length) problems.push(`imports from elsewhere: ${elsewhere.map((i) => `${i.name} (${i.from})`).join(', ')}`);
+  notes.push(`imports: ${imports.length - dynamic.length} from libSystem (kqueue, kevent, ...), ` +
+    `${dynamic.length} by dynamic lookup (${dynamic.filter((i) => i.name.startsWith('_napi_') || i.name.startsWith('_node_api_')).length} napi_*, ` +
+    `${dynamic.filter((i) => i.name.startsWith('_uv_')).length} uv_*)`);
+
+  const sig = macho.checkSignature(buf, m);
+  if (!sig.present) problems.push('no LC_CODE_SIGNATURE');
+  else if (sig.error) problems.push(`code signature: ${sig.error}`);
+  else {
+    if (sig.badPages.length) problems.push(`code signature: hashes of pages ${sig.badPages.join(', ')} do not match`);
+    if (!sig.adhoc) problems.push('code signature is not ad-hoc (unexpected for a linker signature)');
+    notes.push(`code signature: ad-hoc, ${sig.directory.nCodeSlots} ${sig.algo} page hashes of ${sig.directory.pageSize} bytes, all match`);
+  }
+
+  const text = buf.toString('latin1');
+  const leaked = [os.homedir(), path.resolve(__dirname, '..', '..', '..'), os.tmpdir() + '/']
+    .filter((p) => p && p.length > 1 && text.includes(p));
+  if (leaked.length) problems.push(`contains build paths: ${leaked.join(', ')}`);
+  return { problems, notes };
+}
+
+function reproducible(file) {
+  const tmp = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'socketpoll-darwin-')), 'socketpoll.node');
+  const r = spawnSync(process.execPath, [path.join(__dirname, 'build.js'), '--out', tmp], { stdio: 'inherit' });
+  if (r.status !== 0) return 'the rebuild failed';
+  const same = fs.readFileSync(tmp).equals(fs.readFileSync(file));
+  fs.rmSync(path.dirname(tmp), { recursive: true, force: true });
+  return same ? null : 'a rebuild gives different bytes';
+}
+
+if (require.main === module) {
+  const args = process.argv.slice(2);
+  if (process.platform === 'darwin') {
+    // On a Mac, scripts/build.js copies the local node-gyp build into the package (linked against
+    // the system's libc++.1.dylib) so the suite runs on the real kqueue; the release artefact is
+    // the one cross-built and verified on Linux.
+    console.log('verify: skipped on macOS: socketpoll.node is the local node-gyp build, not the release artefact');
+    process.exit(0);
+  }
+  const file = path.resolve(args.find((a) => !a.startsWith('--')) ?? path.join(__dirname, '..', 'socketpoll.node'));
+  if (!fs.existsSync(file)) {
+    console.error(`verify: ${file} is missing: run \`pnpm --filter @socketpoll/kqueue-darwin-arm64 build\``);
+    process.exit(1);
+  }
+  const { problems, notes } = verify(file);
+  if (args.includes('--reproducible')) {
+    const p = reproducible(file);
+    if (p) problems.push(p);
+    else notes.push('reproducible: a rebuild gives the same bytes');
+  }
+  for (const n of notes) console.log(`  ${n}`);
+  if (problems.length) {
+    for (const p of problems) console.error(`verify: FAIL ${p}`);
+    process.exit(1);
+  }
+  console.log(`verify: ${path.relative(process.cwd(), file)} OK (built and inspected here; not executed: no macOS in CI)`);
+}
+
+module.exports = { verify };
