@@ -72,12 +72,22 @@ static void nonblock(int fd) {
   fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 }
 
+/* Portable (macOS has neither SOCK_NONBLOCK nor pipe2): flags set with fcntl. */
+static void nonblock_cloexec(int fd) {
+  nonblock(fd);
+  fcntl(fd, F_SETFD, fcntl(fd, F_GETFD) | FD_CLOEXEC);
+}
+
 static void make_socketpair(int sv[2]) {
-  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) != 0) abort();
+  if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0) abort();
+  nonblock_cloexec(sv[0]);
+  nonblock_cloexec(sv[1]);
 }
 
 static void make_pipe(int p[2]) {
-  if (pipe2(p, O_NONBLOCK | O_CLOEXEC) != 0) abort();
+  if (pipe(p) != 0) abort();
+  nonblock_cloexec(p[0]);
+  nonblock_cloexec(p[1]);
 }
 
 static void put(int fd, const char *s) {
