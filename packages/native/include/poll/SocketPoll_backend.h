@@ -10,7 +10,8 @@
  *   - argument checks, so every backend rejects the same mistakes with the same errno;
  *   - the stale-event rule (SocketPoll_invalidate_fd);
  *   - deadlines for retrying EINTR with the time left;
- *   - the wakeup channel (eventfd on Linux, a non-blocking self-pipe elsewhere).
+ *   - the wakeup channel (eventfd on Linux, a non-blocking self-pipe elsewhere);
+ *   - SocketPoll_count(), the one interface function that reads nothing but the Base.
  */
 #ifndef SOCKETPOLL_BACKEND_H
 #define SOCKETPOLL_BACKEND_H

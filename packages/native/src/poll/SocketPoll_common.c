@@ -98,6 +98,16 @@ int SocketPoll_check_events(int fd, int events, int supported_modes) {
   return 0;
 }
 
+/* The one interface function every backend would write the same way: it only reads the Base,
+ * which is the first member of each backend's struct SocketPoll. */
+int SocketPoll_count(SocketPoll_T poll) {
+  SocketPoll_Base *base = (SocketPoll_Base *)(void *)poll;
+  pthread_mutex_lock(&base->mutex);
+  int count = base->table.count;
+  pthread_mutex_unlock(&base->mutex);
+  return count;
+}
+
 /* ---- dispatch ------------------------------------------------------------------------------ */
 
 void SocketPoll_invalidate_fd(SocketPoll_Base *base, int fd) {

@@ -492,10 +492,3 @@ int SocketPoll_get_supported_modes(SocketPoll_T poll) {
 int SocketPoll_get_fd(SocketPoll_T poll) {
   return poll->kq;
 }
-
-int SocketPoll_count(SocketPoll_T poll) {
-  pthread_mutex_lock(&poll->base.mutex);
-  int count = poll->base.table.count;
-  pthread_mutex_unlock(&poll->base.mutex);
-  return count;
-}

@@ -432,10 +432,3 @@ int SocketPoll_get_fd(SocketPoll_T poll) {
   (void)poll;
   return -1; /* nothing pollable: an event loop runs SocketPoll_wait() on a helper thread */
 }
-
-int SocketPoll_count(SocketPoll_T poll) {
-  pthread_mutex_lock(&poll->base.mutex);
-  int count = poll->base.table.count;
-  pthread_mutex_unlock(&poll->base.mutex);
-  return count;
-}

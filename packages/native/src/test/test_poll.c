@@ -23,109 +23,16 @@
 #include <unistd.h>
 
 #include "poll/SocketPoll.h"
-
-static int passed, failed, skipped;
-static const char *current;
-
-#define CHECK(cond)                                                                           \
-  do {                                                                                        \
-    if (!(cond)) {                                                                            \
-      fprintf(stderr, "  FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);                       \
-      return 1;                                                                               \
-    }                                                                                         \
-  } while (0)
-
-#define CHECK_EQ(a, b)                                                                        \
-  do {                                                                                        \
-    long long a_ = (long long)(a), b_ = (long long)(b);                                       \
-    if (a_ != b_) {                                                                           \
-      fprintf(stderr, "  FAIL %s:%d: %s == %lld, expected %s == %lld\n", __FILE__, __LINE__, #a, \
-              a_, #b, b_);                                                                    \
-      return 1;                                                                               \
-    }                                                                                         \
-  } while (0)
-
-#define SKIP(why)                                                                             \
-  do {                                                                                        \
-    printf("skip %s: %s\n", current, why);                                                    \
-    return -1;                                                                                \
-  } while (0)
-
-static void run(const char *name, int (*fn)(void)) {
-  current = name;
-  int rc = fn();
-  if (rc == 0) {
-    passed++;
-    printf("ok   %s\n", name);
-  } else if (rc < 0) {
-    skipped++;
-  } else {
-    failed++;
-    printf("FAIL %s\n", name);
-  }
-  fflush(stdout);
-}
+#include "test_harness.h"
 
 /* ---- fds and helpers ------------------------------------------------------------------------ */
 
-static void nonblock(int fd) {
-  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-}
-
 /* Portable (macOS has neither SOCK_NONBLOCK nor pipe2): flags set with fcntl. */
-static void nonblock_cloexec(int fd) {
-  nonblock(fd);
-  fcntl(fd, F_SETFD, fcntl(fd, F_GETFD) | FD_CLOEXEC);
-}
-
-static void make_socketpair(int sv[2]) {
-  if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0) abort();
-  nonblock_cloexec(sv[0]);
-  nonblock_cloexec(sv[1]);
-}
-
-static void make_pipe(int p[2]) {
-  if (pipe(p) != 0) abort();
-  nonblock_cloexec(p[0]);
-  nonblock_cloexec(p[1]);
-}
-
-static void put(int fd, const char *s) {
-  if (write(fd, s, strlen(s)) != (ssize_t)strlen(s)) abort();
-}
-
-static int drain(int fd) {
-  char buf[4096];
-  int total = 0;
-  ssize_t n;
-  while ((n = read(fd, buf, sizeof buf)) > 0) total += (int)n;
-  return total;
-}
-
-static int64_t now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int supports(SocketPoll_T p, int mode_bit) {
   return (SocketPoll_get_supported_modes(p) & mode_bit) != 0;
 }
 
 /* Events for fd in one wait, or 0 when the wait returned none for it. */
-static int wait_for(SocketPoll_T p, int fd, int timeout_ms, void **data) {
-  SocketEvent_T *ev;
-  int n = SocketPoll_wait(p, &ev, timeout_ms);
-  if (n < 0) return n;
-  for (int i = 0; i < n; i++) {
-    if (ev[i].fd == fd) {
-      if (data) *data = ev[i].data;
-      return ev[i].events;
-    }
-  }
-  return 0;
-}
-
 /* ---- tests ---------------------------------------------------------------------------------- */
 
 static int test_new_rejects_bad_max_events(void) {
@@ -718,6 +625,5 @@ int main(void) {
   run("reused fd number is not confused", test_reused_fd_number_is_not_confused);
   run("many fds", test_many_fds);
   run("fd closed without del can be deleted", test_fd_closed_without_del_can_be_deleted);
-  printf("%d passed, %d failed, %d skipped\n", passed, failed, skipped);
-  return failed ? 1 : 0;
+  return finish();
 }

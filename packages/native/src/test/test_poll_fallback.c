@@ -20,81 +20,9 @@
 #include <unistd.h>
 
 #include "poll/SocketPoll.h"
-
-static int passed, failed;
-
-#define CHECK(cond)                                                                           \
-  do {                                                                                        \
-    if (!(cond)) {                                                                            \
-      fprintf(stderr, "  FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);                       \
-      return 1;                                                                               \
-    }                                                                                         \
-  } while (0)
-
-#define CHECK_EQ(a, b)                                                                        \
-  do {                                                                                        \
-    long long a_ = (long long)(a), b_ = (long long)(b);                                       \
-    if (a_ != b_) {                                                                           \
-      fprintf(stderr, "  FAIL %s:%d: %s == %lld, expected %s == %lld\n", __FILE__, __LINE__, #a, \
-              a_, #b, b_);                                                                    \
-      return 1;                                                                               \
-    }                                                                                         \
-  } while (0)
-
-static void run(const char *name, int (*fn)(void)) {
-  int rc = fn();
-  if (rc == 0) {
-    passed++;
-    printf("ok   %s\n", name);
-  } else {
-    failed++;
-    printf("FAIL %s\n", name);
-  }
-  fflush(stdout);
-}
-
-static void make_socketpair(int sv[2]) {
-  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) != 0) abort();
-}
-
-static void put(int fd, const char *s) {
-  if (write(fd, s, strlen(s)) != (ssize_t)strlen(s)) abort();
-}
-
-static int drain(int fd) {
-  char buf[4096];
-  int total = 0;
-  ssize_t n;
-  while ((n = read(fd, buf, sizeof buf)) > 0) total += (int)n;
-  return total;
-}
-
-static int64_t now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(int ms) {
-  struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-  }
-}
+#include "test_harness.h"
 
 /* Events for fd in one wait, or 0 when the wait returned none for it. */
-static int wait_for(SocketPoll_T p, int fd, int timeout_ms, void **data) {
-  SocketEvent_T *ev;
-  int n = SocketPoll_wait(p, &ev, timeout_ms);
-  if (n < 0) return n;
-  for (int i = 0; i < n; i++) {
-    if (ev[i].fd == fd) {
-      if (data) *data = ev[i].data;
-      return ev[i].events;
-    }
-  }
-  return 0;
-}
-
 /* ---- interrupt and resume ------------------------------------------------------------------- */
 
 struct script {
@@ -505,6 +433,5 @@ int main(void) {
   run("oneshot with a full buffer delivers each once",
       test_oneshot_with_a_full_buffer_delivers_each_once);
   run("full buffer is fair in level mode", test_full_buffer_is_fair_in_level_mode);
-  printf("%d passed, %d failed\n", passed, failed);
-  return failed ? 1 : 0;
+  return finish();
 }

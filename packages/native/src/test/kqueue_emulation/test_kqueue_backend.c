@@ -24,59 +24,7 @@
 #include <unistd.h>
 
 #include "poll/SocketPoll.h"
-
-static int passed, failed;
-
-#define CHECK(cond)                                                                           \
-  do {                                                                                        \
-    if (!(cond)) {                                                                            \
-      fprintf(stderr, "  FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);                       \
-      return 1;                                                                               \
-    }                                                                                         \
-  } while (0)
-
-#define CHECK_EQ(a, b)                                                                        \
-  do {                                                                                        \
-    long long a_ = (long long)(a), b_ = (long long)(b);                                       \
-    if (a_ != b_) {                                                                           \
-      fprintf(stderr, "  FAIL %s:%d: %s == %lld, expected %s == %lld\n", __FILE__, __LINE__, #a, \
-              a_, #b, b_);                                                                    \
-      return 1;                                                                               \
-    }                                                                                         \
-  } while (0)
-
-static void run(const char *name, int (*fn)(void)) {
-  if (fn() == 0) {
-    passed++;
-    printf("ok   %s\n", name);
-  } else {
-    failed++;
-    printf("FAIL %s\n", name);
-  }
-  fflush(stdout);
-}
-
-static void nonblock(int fd) {
-  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-}
-
-static void make_socketpair(int sv[2]) {
-  if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0) abort();
-  nonblock(sv[0]);
-  nonblock(sv[1]);
-}
-
-static void put(int fd, const char *s) {
-  if (write(fd, s, strlen(s)) != (ssize_t)strlen(s)) abort();
-}
-
-static int drain(int fd) {
-  char buf[4096];
-  int total = 0;
-  ssize_t n;
-  while ((n = read(fd, buf, sizeof buf)) > 0) total += (int)n;
-  return total;
-}
+#include "../test_harness.h"
 
 static void fill(int fd) {
   char buf[4096];
@@ -85,14 +33,8 @@ static void fill(int fd) {
   }
 }
 
-static int64_t now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* The events of one wait for fd (0: none), and how many entries the wait returned. */
-static int wait_for(SocketPoll_T p, int fd, int timeout_ms, int *count) {
+static int wait_counting(SocketPoll_T p, int fd, int timeout_ms, int *count) {
   SocketEvent_T *ev;
   int n = SocketPoll_wait(p, &ev, timeout_ms);
   if (count) *count = n;
@@ -139,16 +81,16 @@ static int test_oneshot_disarms_every_filter_of_the_fd(void) {
   fill(sv[0]); /* not writable: only READ can fire first */
   put(sv[1], "x");
   CHECK_EQ(SocketPoll_add(p, sv[0], POLL_READ | POLL_WRITE | POLL_ONESHOT, NULL), 0);
-  int ev = wait_for(p, sv[0], 1000, NULL);
+  int ev = wait_counting(p, sv[0], 1000, NULL);
   CHECK_EQ(ev & (POLL_READ | POLL_WRITE), POLL_READ);
   drain(sv[1]); /* now writable: the WRITE filter was disarmed with the READ one */
-  CHECK_EQ(wait_for(p, sv[0], 100, NULL), 0);
+  CHECK_EQ(wait_counting(p, sv[0], 100, NULL), 0);
   put(sv[1], "y");
-  CHECK_EQ(wait_for(p, sv[0], 100, NULL), 0);
+  CHECK_EQ(wait_counting(p, sv[0], 100, NULL), 0);
   CHECK_EQ(SocketPoll_mod(p, sv[0], POLL_READ | POLL_WRITE | POLL_ONESHOT, NULL), 0);
-  ev = wait_for(p, sv[0], 1000, NULL); /* both ready: one merged event */
+  ev = wait_counting(p, sv[0], 1000, NULL); /* both ready: one merged event */
   CHECK_EQ(ev & (POLL_READ | POLL_WRITE), POLL_READ | POLL_WRITE);
-  CHECK_EQ(wait_for(p, sv[0], 100, NULL), 0);
+  CHECK_EQ(wait_counting(p, sv[0], 100, NULL), 0);
   SocketPoll_free(&p);
   close(sv[0]);
   close(sv[1]);
@@ -163,11 +105,11 @@ static int test_watch_knote_reports_hangup_not_readiness(void) {
   put(sv[1], "unasked");
   int count = -1;
   int64_t t0 = now_ms();
-  CHECK_EQ(wait_for(p, sv[0], 150, &count), 0);
+  CHECK_EQ(wait_counting(p, sv[0], 150, &count), 0);
   CHECK_EQ(count, 0);
   CHECK(now_ms() - t0 >= 149); /* the spurious wake-up did not end the wait */
   close(sv[1]);
-  int ev = wait_for(p, sv[0], 1000, NULL);
+  int ev = wait_counting(p, sv[0], 1000, NULL);
   CHECK(ev & POLL_HANGUP);
   CHECK(!(ev & POLL_READ));
   SocketPoll_free(&p);
@@ -182,15 +124,15 @@ static int test_paused_reading_does_not_spin(void) {
   make_socketpair(sv);
   CHECK_EQ(SocketPoll_add(p, sv[0], POLL_READ, NULL), 0);
   put(sv[1], "abc");
-  CHECK(wait_for(p, sv[0], 1000, NULL) & POLL_READ);
+  CHECK(wait_counting(p, sv[0], 1000, NULL) & POLL_READ);
   CHECK_EQ(SocketPoll_mod(p, sv[0], 0, NULL), 0);
   clock_t c0 = clock();
   int64_t t0 = now_ms();
-  CHECK_EQ(wait_for(p, sv[0], 200, NULL), 0);
+  CHECK_EQ(wait_counting(p, sv[0], 200, NULL), 0);
   CHECK(now_ms() - t0 >= 199);
   CHECK((double)(clock() - c0) / CLOCKS_PER_SEC < 0.1); /* slept, did not spin */
   CHECK_EQ(SocketPoll_mod(p, sv[0], POLL_READ, NULL), 0);
-  CHECK(wait_for(p, sv[0], 1000, NULL) & POLL_READ); /* resumed: still there */
+  CHECK(wait_counting(p, sv[0], 1000, NULL) & POLL_READ); /* resumed: still there */
   SocketPoll_free(&p);
   close(sv[0]);
   close(sv[1]);
@@ -203,17 +145,17 @@ static int test_mod_switches_modes(void) {
   make_socketpair(sv);
   put(sv[1], "abc");
   CHECK_EQ(SocketPoll_add(p, sv[0], POLL_READ, NULL), 0);
-  CHECK(wait_for(p, sv[0], 1000, NULL) & POLL_READ);
-  CHECK(wait_for(p, sv[0], 1000, NULL) & POLL_READ); /* level */
+  CHECK(wait_counting(p, sv[0], 1000, NULL) & POLL_READ);
+  CHECK(wait_counting(p, sv[0], 1000, NULL) & POLL_READ); /* level */
   CHECK_EQ(SocketPoll_mod(p, sv[0], POLL_READ | POLL_EDGE, NULL), 0);
-  CHECK(wait_for(p, sv[0], 1000, NULL) & POLL_READ); /* data present at the switch: one edge */
-  CHECK_EQ(wait_for(p, sv[0], 50, NULL), 0);          /* edge: not again */
+  CHECK(wait_counting(p, sv[0], 1000, NULL) & POLL_READ); /* data present at the switch: one edge */
+  CHECK_EQ(wait_counting(p, sv[0], 50, NULL), 0);          /* edge: not again */
   CHECK_EQ(SocketPoll_mod(p, sv[0], POLL_READ | POLL_ONESHOT, NULL), 0);
-  CHECK(wait_for(p, sv[0], 1000, NULL) & POLL_READ);
-  CHECK_EQ(wait_for(p, sv[0], 50, NULL), 0); /* oneshot: disarmed */
+  CHECK(wait_counting(p, sv[0], 1000, NULL) & POLL_READ);
+  CHECK_EQ(wait_counting(p, sv[0], 50, NULL), 0); /* oneshot: disarmed */
   CHECK_EQ(SocketPoll_mod(p, sv[0], POLL_READ, NULL), 0);
-  CHECK(wait_for(p, sv[0], 1000, NULL) & POLL_READ);
-  CHECK(wait_for(p, sv[0], 1000, NULL) & POLL_READ); /* level again */
+  CHECK(wait_counting(p, sv[0], 1000, NULL) & POLL_READ);
+  CHECK(wait_counting(p, sv[0], 1000, NULL) & POLL_READ); /* level again */
   CHECK_EQ(SocketPoll_mod(p, sv[0], POLL_WRITE, NULL), 0);
   CHECK(!knote_exists(p, sv[0], EVFILT_READ)); /* the READ knote was deleted */
   SocketPoll_free(&p);
@@ -229,14 +171,14 @@ static int test_eof_with_and_without_rdhup(void) {
   make_socketpair(b);
   CHECK_EQ(SocketPoll_add(p, a[0], POLL_READ, NULL), 0);
   CHECK_EQ(SocketPoll_add(p, b[0], POLL_READ | POLL_WRITE | POLL_RDHUP, NULL), 0);
-  CHECK(wait_for(p, b[0], 1000, NULL) & POLL_WRITE);
+  CHECK(wait_counting(p, b[0], 1000, NULL) & POLL_WRITE);
   shutdown(a[1], SHUT_WR); /* half-close without RDHUP interest: reads as HANGUP (documented) */
-  int ev = wait_for(p, a[0], 1000, NULL);
+  int ev = wait_counting(p, a[0], 1000, NULL);
   CHECK_EQ(ev & (POLL_READ | POLL_HANGUP | POLL_RDHUP), POLL_READ | POLL_HANGUP);
   close(b[1]); /* full close with RDHUP and WRITE interest: RDHUP from READ, HANGUP from WRITE */
   int got = 0;
   for (int i = 0; i < 4 && (got & (POLL_RDHUP | POLL_HANGUP)) != (POLL_RDHUP | POLL_HANGUP); i++)
-    got |= wait_for(p, b[0], 1000, NULL);
+    got |= wait_counting(p, b[0], 1000, NULL);
   CHECK(got & POLL_RDHUP);
   CHECK(got & POLL_HANGUP);
   SocketPoll_free(&p);
@@ -259,7 +201,7 @@ static int test_priority_only_still_reports_hangup(void) {
     CHECK_EQ(rc, 0);
     close(sv[1]);
     sv[1] = -1;
-    CHECK(wait_for(p, sv[0], 1000, NULL) & POLL_HANGUP);
+    CHECK(wait_counting(p, sv[0], 1000, NULL) & POLL_HANGUP);
   }
   SocketPoll_free(&p);
   close(sv[0]);
@@ -276,15 +218,15 @@ static int test_kqueue_fd_is_pollable(void) {
   CHECK_EQ(poll(&pfd, 1, 0), 0);
   put(sv[1], "x");
   CHECK_EQ(poll(&pfd, 1, 1000), 1);
-  CHECK(wait_for(p, sv[0], 0, NULL) & POLL_READ);
+  CHECK(wait_counting(p, sv[0], 0, NULL) & POLL_READ);
   CHECK_EQ(poll(&pfd, 1, 0), 1); /* level: still something to return */
   drain(sv[0]);
-  CHECK_EQ(wait_for(p, sv[0], 0, NULL), 0);
+  CHECK_EQ(wait_counting(p, sv[0], 0, NULL), 0);
   CHECK_EQ(poll(&pfd, 1, 0), 0);
   SocketPoll_wakeup(p);
   CHECK_EQ(poll(&pfd, 1, 1000), 1); /* a wakeup makes it readable too */
   int count = -1;
-  wait_for(p, sv[0], 0, &count);
+  wait_counting(p, sv[0], 0, &count);
   CHECK_EQ(count, 0);
   CHECK_EQ(poll(&pfd, 1, 0), 0); /* consumed */
   SocketPoll_free(&p);
@@ -302,6 +244,5 @@ int main(void) {
   run("EOF with and without RDHUP", test_eof_with_and_without_rdhup);
   run("POLL_PRIORITY alone still reports hangup", test_priority_only_still_reports_hangup);
   run("the kqueue fd is pollable", test_kqueue_fd_is_pollable);
-  printf("%d passed, %d failed\n", passed, failed);
-  return failed ? 1 : 0;
+  return finish();
 }

@@ -22,57 +22,9 @@
 #include <unistd.h>
 
 #include "sys/event.h"
-
-static int passed, failed;
-
-#define CHECK(cond)                                                                           \
-  do {                                                                                        \
-    if (!(cond)) {                                                                            \
-      fprintf(stderr, "  FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);                       \
-      return 1;                                                                               \
-    }                                                                                         \
-  } while (0)
-
-#define CHECK_EQ(a, b)                                                                        \
-  do {                                                                                        \
-    long long a_ = (long long)(a), b_ = (long long)(b);                                       \
-    if (a_ != b_) {                                                                           \
-      fprintf(stderr, "  FAIL %s:%d: %s == %lld, expected %s == %lld\n", __FILE__, __LINE__, #a, \
-              a_, #b, b_);                                                                    \
-      return 1;                                                                               \
-    }                                                                                         \
-  } while (0)
-
-static void run(const char *name, int (*fn)(void)) {
-  if (fn() == 0) {
-    passed++;
-    printf("ok   %s\n", name);
-  } else {
-    failed++;
-    printf("FAIL %s\n", name);
-  }
-  fflush(stdout);
-}
+#include "../test_harness.h"
 
 static const struct timespec zero = {0, 0};
-
-static void make_socketpair(int sv[2]) {
-  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) != 0) abort();
-}
-
-static void make_pipe(int p[2]) {
-  if (pipe2(p, O_NONBLOCK | O_CLOEXEC) != 0) abort();
-}
-
-static void put(int fd, const char *s) {
-  if (write(fd, s, strlen(s)) != (ssize_t)strlen(s)) abort();
-}
-
-static void drain(int fd) {
-  char buf[4096];
-  while (read(fd, buf, sizeof buf) > 0) {
-  }
-}
 
 /* One change, no events wanted: 0 or -1/errno. */
 static int change(int kq, uintptr_t ident, int16_t filter, uint16_t flags, uint32_t fflags, void *udata) {
@@ -85,12 +37,6 @@ static int change(int kq, uintptr_t ident, int16_t filter, uint16_t flags, uint3
 static int collect(int kq, struct kevent *out, int n, int ms) {
   struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
   return kevent(kq, NULL, 0, out, n, &ts);
-}
-
-static int64_t now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static int count_open_fds(void) {
@@ -587,6 +533,5 @@ int main(void) {
   run("a regular file is a vnode", test_regular_file_is_a_vnode);
   run("a closed fd loses its knotes", test_closed_fd_loses_its_knotes);
   run("closing a kqueue frees its fds", test_closing_a_kqueue_frees_its_fds);
-  printf("%d passed, %d failed\n", passed, failed);
-  return failed ? 1 : 0;
+  return finish();
 }
