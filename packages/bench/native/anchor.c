@@ -113,6 +113,20 @@ static int backend_epoll_wait(struct backend *b)
     return epoll_wait(b->epfd, b->evs, MAX_EVENTS, -1);
 }
 
+static void backend_free(struct backend *b)
+{
+    free(b->pfds);
+    free(b->pindex);
+    if (b->epfd >= 0) close(b->epfd);
+    if (b->outer >= 0) close(b->outer);
+}
+
+static void close_pairs(int *fds, int n)
+{
+    for (int i = 0; i < 2 * n; i++) close(fds[i]);
+    free(fds);
+}
+
 /* data: index of the slot; poll keeps it implicitly (fd -> slot via the caller's table). */
 static void backend_add(struct backend *b, int fd, uint32_t data)
 {
@@ -292,6 +306,10 @@ static void run_throughput(enum system_kind kind, enum workload_kind wl, int n, 
             break;
         }
     }
+    backend_free(&b);
+    free(slots);
+    free(slot_of_fd);
+    close_pairs(fds, n);
 }
 
 /* ---- latency ----------------------------------------------------------------------------------- */
@@ -375,6 +393,9 @@ static void run_latency(enum system_kind kind, int samples, int gap_us)
     qsort(s, (size_t)kept, sizeof *s, cmp_u64);
     printf("],\"p50\":%llu,\"p99\":%llu}\n", (unsigned long long)s[kept / 2],
            (unsigned long long)s[(kept * 99) / 100]);
+    backend_free(&b);
+    free(lat);
+    close(fd);
 }
 
 /* ---- registration ------------------------------------------------------------------------------ */
@@ -414,6 +435,8 @@ static void run_registration(enum system_kind kind, int n, int warmup_ms, int wi
             break;
         }
     }
+    backend_free(&b);
+    close_pairs(fds, n);
 }
 
 /* ---- calibration ------------------------------------------------------------------------------- */
@@ -445,6 +468,8 @@ static void run_calibrate(int window_ms)
     } while (t - t0 < budget);
     double wr_ns = (double)(t - t0) / (double)iters;
     printf("{\"workload\":\"calibrate\",\"syscallNs\":%.1f,\"unixWriteReadNs\":%.1f}\n", syscall_ns, wr_ns);
+    close(sv[0]);
+    close(sv[1]);
 }
 
 /* ---- main -------------------------------------------------------------------------------------- */
