@@ -2,11 +2,11 @@
 //
 //   node --expose-gc src/child.mjs '<json: {system, workload, n, warmupMs, windowMs, samples, gapUs}>'
 //
-// Systems (the raw C anchors are build/anchor, spawned directly by run.mjs):
+// Systems (the raw C anchors are build/bin/anchor, spawned directly by run.mjs; src/systems.mjs lists all):
 //   sp-epoll-start, sp-epoll-wait, sp-poll-start, sp-poll-wait   @socketpoll/core, event-loop start() or
 //                        sync wait(); reads/writes with fs.readSync/fs.writeSync, as user code would
 //   sp-epoll-batch       start() on epoll, reads/writes the whole batch with two native calls
-//                        (build/helper.node readAll/writeAll: the "batched I/O helper")
+//                        (build/bin/helper.node readAll/writeAll: the "batched I/O helper")
 //   npm-epoll            the npm `epoll` package (one callback per event), fs.readSync/fs.writeSync
 //   net                  Node's net.Socket on both ends ('data' event, socket.write)
 //   uv-poll              diagnostic: one libuv uv_poll_t per fd (build/bin/helper.node uvPoll), one JS
@@ -36,7 +36,7 @@ function emit(obj) {
 }
 
 /** Loads @socketpoll/core (workspace dependency; falls back to the sibling package folder). */
-export function loadCore() {
+function loadCore() {
   try {
     return require('@socketpoll/core');
   } catch (e) {
