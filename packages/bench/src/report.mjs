@@ -60,9 +60,10 @@ export function summarize({ meta, runs }) {
   for (const s of systems) {
     const mine = ok.filter((r) => r.system === s && r.workload === 'latency' && r.latencyNs?.length);
     if (!mine.length) continue;
-    const per = mine.map((r) => {
-      const v = [...r.latencyNs].sort((a, b) => a - b);
-      return { rep: r.rep, p50: quantile(v, 0.5), p90: quantile(v, 0.9), p99: quantile(v, 0.99) };
+    // A repetition's samples may come in several chunks (runs): percentiles per repetition.
+    const per = [...new Set(mine.map((r) => r.rep))].map((rep) => {
+      const v = mine.filter((r) => r.rep === rep).flatMap((r) => r.latencyNs).sort((a, b) => a - b);
+      return { rep, p50: quantile(v, 0.5), p90: quantile(v, 0.9), p99: quantile(v, 0.99) };
     });
     const pooled = mine.flatMap((r) => r.latencyNs).sort((a, b) => a - b);
     latency[s] = {
@@ -273,7 +274,10 @@ export function writeReport(results, outDir) {
     L.push('');
     L.push('## latency');
     L.push('');
-    L.push(`${WORKLOAD_TEXT.latency} ${meta.config.samples} samples per repetition (after a warm-up), ${meta.config.gapUs} µs between samples. ` +
+    const chunks = meta.config.latencyChunks ?? 1;
+    L.push(`${WORKLOAD_TEXT.latency} ${meta.config.samples} samples per repetition (after a warm-up)` +
+      (chunks > 1 ? `, taken in ${chunks} runs of ${Math.ceil(meta.config.samples / chunks)} with the systems interleaved run by run` : '') +
+      `, ${meta.config.gapUs} µs between samples. ` +
       'Values in µs: median [min–max] over repetitions of each repetition\'s percentile; the chart pools all samples.');
     L.push('');
     L.push('![latency distribution](latency.svg)');

@@ -2,7 +2,7 @@
 // and writes results.json (raw) + README.md (report) + SVG charts.
 //
 //   node --expose-gc src/run.mjs [--quick] [--out DIR] [--reps R] [--systems a,b] [--workloads a,b]
-//                                [--warmup MS] [--window MS] [--samples S] [--gap-us US]
+//                                [--warmup MS] [--window MS] [--samples S] [--gap-us US] [--latency-chunks K]
 //
 // Full mode (`pnpm bench`) writes into docs/benchmarks/ (about 10 minutes on 2 cores);
 // --quick (`pnpm --filter @socketpoll/bench run bench:quick`) takes seconds, uses small N and writes
@@ -36,6 +36,7 @@ function parseArgs(argv) {
     else if (k === '--window') a.windowMs = Number(v());
     else if (k === '--samples') a.samples = Number(v());
     else if (k === '--gap-us') a.gapUs = Number(v());
+    else if (k === '--latency-chunks') a.latencyChunks = Number(v());
     else if (k === '--ns') a.ns = v().split(',').map(Number);
     else throw new Error(`unknown argument ${k}`);
   }
@@ -46,9 +47,9 @@ const args = parseArgs(process.argv.slice(2));
 // RLIMIT_NOFILE is 20 000 here and cannot be raised: 9 950 pairs (19 900 fds) is as close to 10 000
 // registered fds as fits next to the runtime's own descriptors.
 const cfg = args.quick
-  ? { reps: 2, warmupMs: 20, windowMs: 60, ns: [1, 100], regNs: [100], samples: 100, gapUs: 500 }
-  : { reps: 5, warmupMs: 150, windowMs: 350, ns: [1, 100, 1000, 9950], regNs: [1000, 9950], samples: 2000, gapUs: 1000 };
-for (const k of ['reps', 'warmupMs', 'windowMs', 'samples', 'gapUs', 'ns']) if (args[k] !== undefined) cfg[k] = args[k];
+  ? { reps: 2, warmupMs: 20, windowMs: 60, ns: [1, 100], regNs: [100], samples: 100, latencyChunks: 1, gapUs: 500 }
+  : { reps: 5, warmupMs: 150, windowMs: 350, ns: [1, 100, 1000, 9950], regNs: [1000, 9950], samples: 2000, latencyChunks: 4, gapUs: 1000 };
+for (const k of ['reps', 'warmupMs', 'windowMs', 'samples', 'gapUs', 'ns', 'latencyChunks']) if (args[k] !== undefined) cfg[k] = args[k];
 const outDir = resolve(args.out ?? (args.quick ? join(pkgRoot, 'build', 'quick') : join(repoRoot, 'docs', 'benchmarks')));
 const workloads = args.workloads ?? [...THROUGHPUT_WORKLOADS, 'latency', 'registration'];
 let systems = SYSTEMS.filter((s) => !args.systems || args.systems.includes(s.id));
@@ -60,7 +61,8 @@ function runOne(system, workload, n, extra = {}) {
   let argv;
   if (s.kind === 'c') {
     cmd = ANCHOR;
-    argv = [s.arg, workload, String(n), String(cfg.warmupMs), String(cfg.windowMs), String(cfg.samples), String(cfg.gapUs)];
+    const o = { warmupMs: cfg.warmupMs, windowMs: cfg.windowMs, samples: cfg.samples, gapUs: cfg.gapUs, ...extra };
+    argv = [s.arg, workload, String(n), String(o.warmupMs), String(o.windowMs), String(o.samples), String(o.gapUs)];
   } else {
     cmd = process.execPath;
     argv = ['--expose-gc', CHILD, JSON.stringify({ system, workload, n, warmupMs: cfg.warmupMs, windowMs: cfg.windowMs, samples: cfg.samples, gapUs: cfg.gapUs, ...extra })];
@@ -147,7 +149,9 @@ async function main() {
   const cells = [];
   for (const w of workloads) {
     if (THROUGHPUT_WORKLOADS.includes(w)) for (const n of cfg.ns) cells.push({ w, n, sys: ids });
-    else if (w === 'latency') cells.push({ w, n: 1, sys: ids });
+    // Latency is the most load-sensitive number: each repetition's samples are taken in chunks, the
+    // systems interleaved chunk by chunk, so that every system sees the same minutes of the machine.
+    else if (w === 'latency') for (let c = 0; c < cfg.latencyChunks; c++) cells.push({ w, n: 1, sys: ids, chunk: c });
     else if (w === 'registration') {
       for (const n of cfg.regNs) cells.push({ w, n, sys: ids.filter((id) => byId[id].registration) });
     }
@@ -164,8 +168,9 @@ async function main() {
       // no system always runs first (or right after the same neighbour).
       for (const id of rotate(c.sys, rep)) {
         const loadAvg1 = os.loadavg()[0];
-        const r = await runOne(id, c.w, c.n);
+        const r = await runOne(id, c.w, c.n, c.w === 'latency' ? { samples: Math.ceil(cfg.samples / cfg.latencyChunks) } : {});
         r.rep = rep;
+        if (c.chunk !== undefined) r.chunk = c.chunk;
         r.loadAvg1 = loadAvg1;
         runs.push(r);
         done++;
