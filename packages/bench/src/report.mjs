@@ -197,6 +197,15 @@ export function writeReport(results, outDir) {
   L.push('JS-side I/O: the socketpoll and npm `epoll` rows read with `fs.readSync` and write with `fs.writeSync`, ' +
     'as user code would; the "batched I/O" row reads and writes a whole batch with two native calls of the ' +
     'bench\'s helper addon (packages/bench/native/helper.c, `readAll`/`writeAll`), which could move into @socketpoll/core.');
+  if (meta.addonsStart && JSON.stringify(meta.addonsStart) !== JSON.stringify(meta.addonsEnd)) {
+    L.push('');
+    L.push(`**Note:** a socketpoll addon was rebuilt during this run (start: ${JSON.stringify(meta.addonsStart)}; end: ${JSON.stringify(meta.addonsEnd)}).`);
+  }
+  const failed = results.runs.filter((r) => r.error);
+  if (failed.length) {
+    L.push('');
+    L.push(`Failed runs (left out of the statistics): ${failed.map((r) => `${label(r.system)} ${r.workload} N=${r.n} repetition ${r.rep + 1}: ${r.error.split(';')[0]}`).join('; ')}.`);
+  }
   if (Object.keys(meta.skipped ?? {}).length) {
     L.push('');
     L.push('Skipped systems: ' + Object.entries(meta.skipped).map(([k, v]) => `${label(k)} (${v})`).join('; ') + '.');

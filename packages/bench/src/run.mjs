@@ -110,6 +110,23 @@ function machine() {
   };
 }
 
+// The socketpoll addons the Node rows load: if one is rebuilt during the run (another build on the
+// machine), the report says so — rows before and after may differ, and a process that had the file
+// mapped while it was rewritten in place dies with SIGBUS.
+function addonFingerprints() {
+  const out = {};
+  for (const pkg of ['epoll-linux-x64', 'poll-fallback']) {
+    const f = join(repoRoot, 'packages', pkg, 'socketpoll.node');
+    try {
+      const st = fs.statSync(f);
+      out[pkg] = `${st.size} bytes, modified ${st.mtime.toISOString()}`;
+    } catch {
+      out[pkg] = null;
+    }
+  }
+  return out;
+}
+
 function rotate(list, k) {
   const r = k % list.length;
   return [...list.slice(r), ...list.slice(0, r)];
@@ -125,6 +142,7 @@ async function main() {
     config: cfg,
     machine: machine(),
     loadAvgStart: os.loadavg(),
+    addonsStart: addonFingerprints(),
     calibrationStart: await calibrate(),
   };
   let rev = null;
@@ -186,6 +204,7 @@ async function main() {
   }
   meta.calibrationEnd = await calibrate();
   meta.loadAvgEnd = os.loadavg();
+  meta.addonsEnd = addonFingerprints();
   meta.wallSeconds = (Date.now() - t0) / 1000;
   meta.skipped = skipped;
   meta.systems = ids;
