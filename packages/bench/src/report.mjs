@@ -197,6 +197,11 @@ export function writeReport(results, outDir) {
   L.push('JS-side I/O: the socketpoll and npm `epoll` rows read with `fs.readSync` and write with `fs.writeSync`, ' +
     'as user code would; the "batched I/O" row reads and writes a whole batch with two native calls of the ' +
     'bench\'s helper addon (packages/bench/native/helper.c, `readAll`/`writeAll`), which could move into @socketpoll/core.');
+  L.push('');
+  L.push('Rows marked (diagnostic) are not anchors of the issue but help explain the gaps: "raw C epoll, nested" is ' +
+    'start()\'s kernel structure in C (an epoll fd watched by an outer epoll, then epoll_wait(inner, 0) per wake-up); ' +
+    '"uv_poll_t per fd" is libuv watching each fd itself with one JS call per event (same fs I/O as the socketpoll rows): ' +
+    'the floor of event-loop delivery in Node.');
   if (meta.addonsStart && JSON.stringify(meta.addonsStart) !== JSON.stringify(meta.addonsEnd)) {
     L.push('');
     L.push(`**Note:** a socketpoll addon was rebuilt during this run (start: ${JSON.stringify(meta.addonsStart)}; end: ${JSON.stringify(meta.addonsEnd)}).`);
