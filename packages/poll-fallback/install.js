@@ -124,7 +124,7 @@ function main() {
   if (why) fail(`node-gyp failed: ${why}`);
   const built = path.join(gypDir, 'build', 'Release', `${TARGET}.node`);
   if (!fs.existsSync(built)) fail(`node-gyp produced no ${built}`);
-  fs.copyFileSync(built, path.join(here, 'socketpoll.node'));
+  require(path.join(nativeDir, 'scripts', 'replace-file.js')).replaceFile(built, path.join(here, 'socketpoll.node'));
   console.log(`poll-fallback: built ${path.join(here, 'socketpoll.node')}`);
 }
 

@@ -21,6 +21,7 @@
 // Usage: node scripts/build.js [--out <file>]   (default: socketpoll.node next to package.json)
 const fs = require('node:fs');
 const path = require('node:path');
+const { replaceFile } = require('../../native/scripts/replace-file');
 const { compileAddon, ZigAddonError } = require('../../native/scripts/zig-addon');
 
 const pkgDir = path.resolve(__dirname, '..');
@@ -61,13 +62,13 @@ function crossCompile(out) {
     if (e instanceof ZigAddonError) fail(e.message);
     throw e;
   }
-  fs.copyFileSync(linked, out);
+  replaceFile(linked, out);
 }
 
 function copyNativeBuild(out) {
   const built = path.join(nativeDir, 'gyp', 'build', 'Release', 'socketpoll_epoll.node');
   if (!fs.existsSync(built)) fail(`${built} is missing: build packages/native first (pnpm build runs it)`);
-  fs.copyFileSync(built, out);
+  replaceFile(built, out);
   console.log(`epoll-linux-x64: copied the local node-gyp build (${process.arch}; not the release artefact)`);
 }
 

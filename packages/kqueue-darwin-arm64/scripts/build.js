@@ -18,6 +18,7 @@
 // Usage: node scripts/build.js [--out <file>]   (default: socketpoll.node next to package.json)
 const fs = require('node:fs');
 const path = require('node:path');
+const { replaceFile } = require('../../native/scripts/replace-file');
 const { compileAddon, ZigAddonError } = require('../../native/scripts/zig-addon');
 const macho = require('./macho');
 
@@ -49,7 +50,7 @@ function crossCompile(out) {
     throw e;
   }
   exportEntryPointsOnly(tmp);
-  fs.copyFileSync(tmp, out);
+  replaceFile(tmp, out);
 }
 
 // The Node-API entry points: the only symbols the addon exports.
@@ -100,7 +101,7 @@ function exportEntryPointsOnly(file) {
 function copyNativeBuild(out) {
   const built = path.join(nativeDir, 'gyp', 'build', 'Release', 'socketpoll_kqueue.node');
   if (!fs.existsSync(built)) fail(`${built} is missing: build packages/native first (pnpm build runs it)`);
-  fs.copyFileSync(built, out);
+  replaceFile(built, out);
 }
 
 const out = outFile();

@@ -11,7 +11,7 @@ const native = path.join(here, '..', 'native');
 const out = path.join(here, 'native');
 
 // What the socketpoll_poll target of gyp/binding.gyp compiles, plus the node-gyp helper.
-const COPY = ['include', 'src/poll', 'src/binding', 'gyp/binding.gyp', 'scripts/node-gyp-env.js'];
+const COPY = ['include', 'src/poll', 'src/binding', 'gyp/binding.gyp', 'scripts/node-gyp-env.js', 'scripts/replace-file.js'];
 
 fs.rmSync(out, { recursive: true, force: true });
 for (const rel of COPY) {
