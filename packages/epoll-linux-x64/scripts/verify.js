@@ -24,10 +24,9 @@
 // bytes.
 //
 // Usage: node scripts/verify.js [socketpoll.node] [--reproducible]
-const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
+const { leakedBuildPaths, rebuildDiffers } = require('../../native/scripts/artefact-checks');
 const elf = require('./elf');
 const { ENTRY_POINTS } = require('./build');
 
@@ -113,20 +112,13 @@ function verify(file) {
     `${fromNode.filter((s) => !s.name.startsWith('uv_')).length} napi_*, ${fromNode.filter((s) => s.name.startsWith('uv_')).length} uv_*` +
     `${hooks.length ? `, weak hooks ${hooks.map((s) => s.name).join(', ')}` : ''}`);
 
-  const text = buf.toString('latin1');
-  const leaked = [os.homedir(), path.resolve(__dirname, '..', '..', '..'), os.tmpdir() + '/']
-    .filter((p) => p && p.length > 1 && text.includes(p));
+  const leaked = leakedBuildPaths(buf);
   if (leaked.length) problems.push(`contains build paths: ${leaked.join(', ')}`);
   return { problems, notes };
 }
 
 function reproducible(file) {
-  const tmp = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'socketpoll-linux-')), 'socketpoll.node');
-  const r = spawnSync(process.execPath, [path.join(__dirname, 'build.js'), '--out', tmp], { stdio: 'inherit' });
-  if (r.status !== 0) return 'the rebuild failed';
-  const same = fs.readFileSync(tmp).equals(fs.readFileSync(file));
-  fs.rmSync(path.dirname(tmp), { recursive: true, force: true });
-  return same ? null : 'a rebuild gives different bytes';
+  return rebuildDiffers(file, path.join(__dirname, 'build.js'));
 }
 
 if (require.main === module) {

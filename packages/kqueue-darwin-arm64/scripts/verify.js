@@ -16,10 +16,9 @@
 // bytes.
 //
 // Usage: node scripts/verify.js [socketpoll.node] [--reproducible]
-const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
+const { leakedBuildPaths, rebuildDiffers } = require('../../native/scripts/artefact-checks');
 const macho = require('./macho');
 
 const ENTRY_POINTS = ['_napi_register_module_v1', '_node_api_module_get_api_version_v1'];
@@ -74,20 +73,13 @@ function verify(file) {
     notes.push(`code signature: ad-hoc, ${sig.directory.nCodeSlots} ${sig.algo} page hashes of ${sig.directory.pageSize} bytes, all match`);
   }
 
-  const text = buf.toString('latin1');
-  const leaked = [os.homedir(), path.resolve(__dirname, '..', '..', '..'), os.tmpdir() + '/']
-    .filter((p) => p && p.length > 1 && text.includes(p));
+  const leaked = leakedBuildPaths(buf);
   if (leaked.length) problems.push(`contains build paths: ${leaked.join(', ')}`);
   return { problems, notes };
 }
 
 function reproducible(file) {
-  const tmp = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'socketpoll-darwin-')), 'socketpoll.node');
-  const r = spawnSync(process.execPath, [path.join(__dirname, 'build.js'), '--out', tmp], { stdio: 'inherit' });
-  if (r.status !== 0) return 'the rebuild failed';
-  const same = fs.readFileSync(tmp).equals(fs.readFileSync(file));
-  fs.rmSync(path.dirname(tmp), { recursive: true, force: true });
-  return same ? null : 'a rebuild gives different bytes';
+  return rebuildDiffers(file, path.join(__dirname, 'build.js'));
 }
 
 if (require.main === module) {
