@@ -7,8 +7,6 @@
  *   closeAll(fds)           close every fd of an Int32Array
  *   read1(fd) / write1(fd)  one read into a 64-byte scratch buffer / one 1-byte write;
  *                           bytes or -errno, never throws
- *   readAll(fds, count)     the batched I/O helper: read every fd of fds[0..count) in one native call;
- *   writeAll(fds, count)    write one byte to each; both return how many succeeded
  *
  *   uvPoll(fd, callback)    a libuv uv_poll_t watching fd for readability; callback(fd) is called
  *                           once per event through napi_make_callback (as Node calls its own
@@ -16,8 +14,6 @@
  *                           nested epoll and no batching, i.e. the floor of event-loop delivery.
  *   uvPollCloseAll()        stops and closes every uvPoll watcher
  *
- * readAll/writeAll are the "batched I/O helper" of the benchmark's stretch target; a version of them
- * could move into @socketpoll/core (read every ready fd of a wait batch without a JS call per fd).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -133,49 +129,6 @@ static napi_value js_write1(napi_env env, napi_callback_info info)
 }
 
 /* fds + count (count <= fds.length). */
-static int32_t *get_batch(napi_env env, napi_callback_info info, size_t *count)
-{
-    napi_value argv[2];
-    int32_t c = -1;
-    size_t len;
-    size_t argc = 2;
-    if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2) {
-        napi_throw_type_error(env, NULL, "expected (fds: Int32Array, count: number)");
-        return NULL;
-    }
-    int32_t *fds = get_i32(env, argv[0], &len);
-    if (!fds) return NULL;
-    if (napi_get_value_int32(env, argv[1], &c) != napi_ok || c < 0 || (size_t)c > len) {
-        napi_throw_range_error(env, NULL, "count must be within 0..fds.length");
-        return NULL;
-    }
-    *count = (size_t)c;
-    return fds;
-}
-
-static napi_value js_read_all(napi_env env, napi_callback_info info)
-{
-    size_t count;
-    int32_t *fds = get_batch(env, info, &count);
-    if (!fds) return NULL;
-    char buf[64];
-    int64_t ok = 0;
-    for (size_t i = 0; i < count; i++)
-        if (read(fds[i], buf, sizeof buf) > 0) ok++;
-    return make_int(env, ok);
-}
-
-static napi_value js_write_all(napi_env env, napi_callback_info info)
-{
-    size_t count;
-    int32_t *fds = get_batch(env, info, &count);
-    if (!fds) return NULL;
-    int64_t ok = 0;
-    for (size_t i = 0; i < count; i++)
-        if (write(fds[i], "x", 1) == 1) ok++;
-    return make_int(env, ok);
-}
-
 /* ---- uvPoll: one uv_poll_t per fd, one JS call per event ---------------------------------------- */
 
 typedef struct watch {
@@ -267,8 +220,6 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */)
         { "closeAll", NULL, js_close_all, NULL, NULL, NULL, napi_enumerable, NULL },
         { "read1", NULL, js_read1, NULL, NULL, NULL, napi_enumerable, NULL },
         { "write1", NULL, js_write1, NULL, NULL, NULL, napi_enumerable, NULL },
-        { "readAll", NULL, js_read_all, NULL, NULL, NULL, napi_enumerable, NULL },
-        { "writeAll", NULL, js_write_all, NULL, NULL, NULL, napi_enumerable, NULL },
         { "uvPoll", NULL, js_uv_poll, NULL, NULL, NULL, napi_enumerable, NULL },
         { "uvPollCloseAll", NULL, js_uv_poll_close_all, NULL, NULL, NULL, napi_enumerable, NULL },
     };

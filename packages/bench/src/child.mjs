@@ -6,7 +6,7 @@
 //   sp-epoll-start, sp-epoll-wait, sp-poll-start, sp-poll-wait   @socketpoll/core, event-loop start() or
 //                        sync wait(); reads/writes with fs.readSync/fs.writeSync, as user code would
 //   sp-epoll-batch       start() on epoll, reads/writes the whole batch with two native calls
-//                        (build/bin/helper.node readAll/writeAll: the "batched I/O helper")
+//                        (@socketpoll/core's readEach/writeEach: the "batched I/O helper")
 //   npm-epoll            the npm `epoll` package (one callback per event), fs.readSync/fs.writeSync
 //   net                  Node's net.Socket on both ends ('data' event, socket.write)
 //   uv-poll              diagnostic: one libuv uv_poll_t per fd (build/bin/helper.node uvPoll), one JS
@@ -228,8 +228,14 @@ function throughput() {
     emit(r);
   });
   if (system === 'sp-epoll-batch') {
+    // @socketpoll/core's batched I/O: every read of the batch in one native call, then every write.
+    const CHUNK = 64;
     const rb = new Int32Array(MAX_EVENTS);
     const wb = new Int32Array(MAX_EVENTS);
+    const rbuf = Buffer.alloc(MAX_EVENTS * CHUNK);
+    const wbuf = Buffer.alloc(MAX_EVENTS * CHUNK, 'x');
+    const ones = new Int32Array(MAX_EVENTS).fill(1);
+    const results = new Int32Array(MAX_EVENTS);
     p.start((evs) => {
       if (done) return;
       const k = evs.length;
@@ -238,8 +244,8 @@ function throughput() {
         rb[j] = e.fd;
         wb[j] = wfd[e.data];
       }
-      helper.readAll(rb, k);
-      helper.writeAll(wb, k);
+      p.readEach(rb.subarray(0, k), rbuf, CHUNK, results);
+      p.writeEach(wb.subarray(0, k), wbuf, CHUNK, ones, results);
       tick(k);
     });
     return;

@@ -196,7 +196,7 @@ export function writeReport(results, outDir) {
   L.push('');
   L.push('JS-side I/O: the socketpoll and npm `epoll` rows read with `fs.readSync` and write with `fs.writeSync`, ' +
     'as user code would; the "batched I/O" row reads and writes a whole batch with two native calls of the ' +
-    'bench\'s helper addon (packages/bench/native/helper.c, `readAll`/`writeAll`), which could move into @socketpoll/core.');
+    '@socketpoll/core\'s batched I/O (`SocketPoll.readEach`/`writeEach`).');
   L.push('');
   L.push('Rows marked (diagnostic) are not anchors of the issue but help explain the gaps: "raw C epoll, nested" is ' +
     'start()\'s kernel structure in C (an epoll fd watched by an outer epoll, then epoll_wait(inner, 0) per wake-up); ' +

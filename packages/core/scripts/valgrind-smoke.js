@@ -16,6 +16,9 @@ async function exercise(backend) {
   pairs.forEach(([a], i) => poll.add(a, POLL_READ, { i }));
   pairs.forEach(([, b]) => fds.write(b, 'x'));
   while (poll.wait(0).length > 0) pairs.forEach(([a]) => fds.drain(a));
+  const buf = Buffer.alloc(20 * 16);
+  poll.writeEach(pairs.map(([, b]) => b), buf, 16, new Int32Array(20).fill(3));
+  poll.readEach(pairs.map(([a]) => a).concat([-1]).slice(0, 20), buf, 16);
   poll.mod(pairs[0][0], POLL_WRITE);
   poll.wakeup();
   poll.wait(10);

@@ -35,6 +35,8 @@ export interface NativePoller {
 export interface NativeAddon {
   Poller: new (maxEvents: number, buffer: Int32Array) => NativePoller;
   wakeupById(id: number): number;
+  readEach(fds: Int32Array, buffer: Uint8Array, chunkSize: number, results: Int32Array): void;
+  writeEach(fds: Int32Array, buffer: Uint8Array, chunkSize: number, lengths: Int32Array, results: Int32Array): void;
   constants: Record<string, number>;
 }
 

@@ -386,6 +386,58 @@ export class SocketPoll<T = unknown> {
   }
 
   /**
+   * Reads many fds in one native call: fd `i` is read (one `read(2)`, up to `chunkSize` bytes) into
+   * `buffer[i * chunkSize …]`. Returns `results`, where `results[i]` is the byte count (0: end of
+   * file) or a negative errno (`-EAGAIN`: nothing to read; `-EBADF` for an fd of -1, i.e. an event
+   * cancelled by `del()`). For hot loops: it saves the ~1 µs of binding overhead that each
+   * `fs.readSync` costs on top of the syscall. Independent of registrations; pass `results` to
+   * reuse it.
+   *
+   * ```ts
+   * const buf = Buffer.alloc(64 * 1024);
+   * poll.start((events) => {
+   *   const n = poll.readEach(events.map((e) => e.fd), buf, 1024);
+   *   events.forEach((e, i) => n[i] > 0 && e.data.push(buf.subarray(i * 1024, i * 1024 + n[i])));
+   * });
+   * ```
+   */
+  readEach(fds: ArrayLike<number>, buffer: Uint8Array, chunkSize: number, results?: Int32Array): Int32Array {
+    const list = checkBatch(fds, buffer, chunkSize);
+    const out = checkResults(results, list.length);
+    this.#backend.addon.readEach(list, buffer, chunkSize, out);
+    return out;
+  }
+
+  /**
+   * Writes many fds in one native call: `lengths[i]` bytes (at most `chunkSize`) of
+   * `buffer[i * chunkSize …]` go to fd `i` (one `write(2)` each). Returns `results`: bytes written
+   * or a negative errno (`-EAGAIN`: no room; `-EPIPE`: the reader is gone). See {@link readEach}.
+   *
+   * ```ts
+   * poll.writeEach(peers, Buffer.from('xxxx'), 1, new Int32Array(4).fill(1));
+   * ```
+   */
+  writeEach(
+    fds: ArrayLike<number>,
+    buffer: Uint8Array,
+    chunkSize: number,
+    lengths: ArrayLike<number>,
+    results?: Int32Array,
+  ): Int32Array {
+    const list = checkBatch(fds, buffer, chunkSize);
+    if (lengths === null || typeof lengths !== 'object' || typeof lengths.length !== 'number') {
+      throw new InvalidArgTypeError('lengths', 'an Int32Array or an array of numbers', lengths);
+    }
+    if (lengths.length < list.length) {
+      throw new OutOfRangeError('lengths.length', `>= fds.length (${list.length})`, lengths.length);
+    }
+    const lens = lengths instanceof Int32Array ? lengths : Int32Array.from(lengths);
+    const out = checkResults(results, list.length);
+    this.#backend.addon.writeEach(list, buffer, chunkSize, lens, out);
+    return out;
+  }
+
+  /**
    * Stops delivery, unregisters everything and frees the kernel objects. A pending `waitAsync()`
    * resolves with `[]`; events left in the batch being handled are cancelled. Idempotent.
    */
@@ -515,6 +567,28 @@ function cancel(ev: PollEvent<unknown>): void {
   ev.fd = -1;
   ev.events = 0;
   ev.data = undefined;
+}
+
+function checkBatch(fds: ArrayLike<number>, buffer: Uint8Array, chunkSize: number): Int32Array {
+  if (fds === null || typeof fds !== 'object' || typeof fds.length !== 'number') {
+    throw new InvalidArgTypeError('fds', 'an Int32Array or an array of numbers', fds);
+  }
+  if (!(buffer instanceof Uint8Array)) throw new InvalidArgTypeError('buffer', 'a Buffer or Uint8Array', buffer);
+  if (typeof chunkSize !== 'number') throw new InvalidArgTypeError('chunkSize', 'of type number', chunkSize);
+  if (!Number.isInteger(chunkSize) || chunkSize < 1 || chunkSize > 0x7fffffff) {
+    throw new OutOfRangeError('chunkSize', 'an integer >= 1 and <= 2147483647', chunkSize);
+  }
+  if (fds.length * chunkSize > buffer.byteLength) {
+    throw new OutOfRangeError('buffer.byteLength', `>= fds.length * chunkSize (${fds.length * chunkSize})`, buffer.byteLength);
+  }
+  return fds instanceof Int32Array ? fds : Int32Array.from(fds);
+}
+
+function checkResults(results: Int32Array | undefined, count: number): Int32Array {
+  if (results === undefined) return new Int32Array(count);
+  if (!(results instanceof Int32Array)) throw new InvalidArgTypeError('results', 'an Int32Array', results);
+  if (results.length < count) throw new OutOfRangeError('results.length', `>= fds.length (${count})`, results.length);
+  return results;
 }
 
 function checkFd(fd: unknown): asserts fd is number {

@@ -7,6 +7,7 @@
   'variables': {
     'binding_sources': [
       '../src/binding/binding.cc',
+      '../src/binding/batch_io.cc',
       '../src/binding/fd_watcher.cc',
       '../src/binding/thread_watcher.cc',
       '../src/poll/SocketPoll_common.c',

@@ -11,6 +11,7 @@
 //   start(onBatch(count)) -> 0 or -errno; stop(); ref(); unref(); close()
 //   backendName(), supportedModes(), fd(), count(), id()
 //   wakeupById(id) (module function, any thread's copy of the addon) -> 0, -errno or -ENOENT
+//   readEach / writeEach (module functions): batched read(2)/write(2), see batch_io.cc
 //
 // Lifetime: each poller's C object and event-loop watcher live in a PollState shared by the JS
 // object and an async cleanup hook, so a poller is released by close(), by garbage collection, or
@@ -24,6 +25,7 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "batch_io.h"
 #include "poll/SocketPoll.h"
 #include "watcher.h"
 
@@ -337,6 +339,8 @@ Napi::Value WakeupById(const Napi::CallbackInfo& info) {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Poller", Poller::Define(env));
   exports.Set("wakeupById", Napi::Function::New<WakeupById>(env, "wakeupById"));
+  exports.Set("readEach", Napi::Function::New<ReadEach>(env, "readEach"));
+  exports.Set("writeEach", Napi::Function::New<WriteEach>(env, "writeEach"));
   exports.Set("constants", [&] {
     Napi::Object c = Napi::Object::New(env);
     c.Set("POLL_READ", POLL_READ);
