@@ -195,8 +195,8 @@ export function writeReport(results, outDir) {
     'Nothing is pinned. RLIMIT_NOFILE is 20 000 here, so the largest N is 9 950 pairs.');
   L.push('');
   L.push('JS-side I/O: the socketpoll and npm `epoll` rows read with `fs.readSync` and write with `fs.writeSync`, ' +
-    'as user code would; the "batched I/O" row reads and writes a whole batch with two native calls of the ' +
-    '@socketpoll/core\'s batched I/O (`SocketPoll.readEach`/`writeEach`).');
+    'as user code would; the "batched I/O" row reads and writes each batch with @socketpoll/core\'s ' +
+    '`SocketPoll.readEach`/`writeEach` (two native calls per batch).');
   L.push('');
   L.push('Rows marked (diagnostic) are not anchors of the issue but help explain the gaps: "raw C epoll, nested" is ' +
     'start()\'s kernel structure in C (an epoll fd watched by an outer epoll, then epoll_wait(inner, 0) per wake-up); ' +
