@@ -26,7 +26,7 @@
 // Usage: node scripts/verify.js [socketpoll.node] [--reproducible]
 const fs = require('node:fs');
 const path = require('node:path');
-const { leakedBuildPaths, rebuildDiffers } = require('../../native/scripts/artefact-checks');
+const { leakedBuildPaths, runVerifyCli } = require('../../native/scripts/artefact-checks');
 const elf = require('./elf');
 const { ENTRY_POINTS } = require('./build');
 
@@ -117,35 +117,14 @@ function verify(file) {
   return { problems, notes };
 }
 
-function reproducible(file) {
-  return rebuildDiffers(file, path.join(__dirname, 'build.js'));
-}
-
 if (require.main === module) {
-  const args = process.argv.slice(2);
   if (process.platform !== 'linux' || process.arch !== 'x64') {
     // scripts/build.js makes the release artefact on linux-x64 only (elsewhere it copies a local
     // build or has nothing to build).
     console.log(`verify: skipped on ${process.platform}-${process.arch}: the release artefact is built and checked on linux-x64`);
     process.exit(0);
   }
-  const file = path.resolve(args.find((a) => !a.startsWith('--')) ?? path.join(__dirname, '..', 'socketpoll.node'));
-  if (!fs.existsSync(file)) {
-    console.error(`verify: ${file} is missing: run \`pnpm --filter @socketpoll/epoll-linux-x64 build\``);
-    process.exit(1);
-  }
-  const { problems, notes } = verify(file);
-  if (args.includes('--reproducible')) {
-    const p = reproducible(file);
-    if (p) problems.push(p);
-    else notes.push('reproducible: a rebuild gives the same bytes');
-  }
-  for (const n of notes) console.log(`  ${n}`);
-  if (problems.length) {
-    for (const p of problems) console.error(`verify: FAIL ${p}`);
-    process.exit(1);
-  }
-  console.log(`verify: ${path.relative(process.cwd(), file)} OK`);
+  runVerifyCli({ packageName: '@socketpoll/epoll-linux-x64', packageDir: path.join(__dirname, '..'), verify, okNote: '' });
 }
 
 module.exports = { verify, GLIBC_BASELINE };

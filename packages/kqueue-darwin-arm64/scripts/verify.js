@@ -18,7 +18,7 @@
 // Usage: node scripts/verify.js [socketpoll.node] [--reproducible]
 const fs = require('node:fs');
 const path = require('node:path');
-const { leakedBuildPaths, rebuildDiffers } = require('../../native/scripts/artefact-checks');
+const { leakedBuildPaths, runVerifyCli } = require('../../native/scripts/artefact-checks');
 const macho = require('./macho');
 
 const ENTRY_POINTS = ['_napi_register_module_v1', '_node_api_module_get_api_version_v1'];
@@ -78,12 +78,7 @@ function verify(file) {
   return { problems, notes };
 }
 
-function reproducible(file) {
-  return rebuildDiffers(file, path.join(__dirname, 'build.js'));
-}
-
 if (require.main === module) {
-  const args = process.argv.slice(2);
   if (process.platform === 'darwin') {
     // On a Mac, scripts/build.js copies the local node-gyp build into the package (linked against
     // the system's libc++.1.dylib) so the suite runs on the real kqueue; the release artefact is
@@ -91,23 +86,7 @@ if (require.main === module) {
     console.log('verify: skipped on macOS: socketpoll.node is the local node-gyp build, not the release artefact');
     process.exit(0);
   }
-  const file = path.resolve(args.find((a) => !a.startsWith('--')) ?? path.join(__dirname, '..', 'socketpoll.node'));
-  if (!fs.existsSync(file)) {
-    console.error(`verify: ${file} is missing: run \`pnpm --filter @socketpoll/kqueue-darwin-arm64 build\``);
-    process.exit(1);
-  }
-  const { problems, notes } = verify(file);
-  if (args.includes('--reproducible')) {
-    const p = reproducible(file);
-    if (p) problems.push(p);
-    else notes.push('reproducible: a rebuild gives the same bytes');
-  }
-  for (const n of notes) console.log(`  ${n}`);
-  if (problems.length) {
-    for (const p of problems) console.error(`verify: FAIL ${p}`);
-    process.exit(1);
-  }
-  console.log(`verify: ${path.relative(process.cwd(), file)} OK (built and inspected here; not executed: no macOS in CI)`);
+  runVerifyCli({ packageName: '@socketpoll/kqueue-darwin-arm64', packageDir: path.join(__dirname, '..'), verify, okNote: ' (built and inspected here; not executed: no macOS in CI)' });
 }
 
 module.exports = { verify };

@@ -27,4 +27,30 @@ function rebuildDiffers(file, buildScript) {
   }
 }
 
-module.exports = { leakedBuildPaths, rebuildDiffers };
+/**
+ * The command line both verifiers share: `verify.js [file] [--reproducible]`. Runs `verify(file)`
+ * (which returns { problems, notes }), adds the reproducibility check on request, prints, and exits
+ * non-zero on any problem.
+ */
+function runVerifyCli({ packageName, packageDir, verify, okNote = '' }) {
+  const args = process.argv.slice(2);
+  const file = path.resolve(args.find((a) => !a.startsWith('--')) ?? path.join(packageDir, 'socketpoll.node'));
+  if (!fs.existsSync(file)) {
+    console.error(`verify: ${file} is missing: run \`pnpm --filter ${packageName} build\``);
+    process.exit(1);
+  }
+  const { problems, notes } = verify(file);
+  if (args.includes('--reproducible')) {
+    const why = rebuildDiffers(file, path.join(packageDir, 'scripts', 'build.js'));
+    if (why) problems.push(why);
+    else notes.push('reproducible: a rebuild gives the same bytes');
+  }
+  for (const n of notes) console.log(`  ${n}`);
+  if (problems.length) {
+    for (const p of problems) console.error(`verify: FAIL ${p}`);
+    process.exit(1);
+  }
+  console.log(`verify: ${path.relative(process.cwd(), file)} OK${okNote}`);
+}
+
+module.exports = { leakedBuildPaths, rebuildDiffers, runVerifyCli };
