@@ -83,6 +83,16 @@ function nodeIncludeDir(target) {
     'install Node with its headers (Debian: the nodejs package has them) or set npm_config_nodedir');
 }
 
+// The statically linked libc++ registers exit-time destructors with glibc's __cxa_atexit, and
+// Zig's shared-library start files never call __cxa_finalize on unload. When the only load of the
+// addon happens in a worker thread, the worker's exit dlclose()s it, and at process exit glibc runs
+// those handlers into unmapped code (SIGSEGV). DF_1_NODELETE keeps the library mapped until the
+// process ends, as node-gyp builds effectively are (they share the process's libstdc++).
+// Mach-O: dyld runs an image's atexit handlers when it is unloaded, so nothing is needed there.
+function neverUnloadFlags(target) {
+  return target.includes('-linux') ? ['-Wl,-z,nodelete'] : [];
+}
+
 function run(cmd, args, env) {
   const r = spawnSync(cmd, args, { stdio: 'inherit', env, cwd: nativeDir });
   if (r.error) fail(`${cmd}: ${r.error.message}`);
@@ -140,7 +150,7 @@ function compileAddon({ pkgDir, target, backendSource, out, extraCompileFlags = 
   }
   const linked = path.resolve(out ?? path.join(buildDir, 'socketpoll.node'));
   fs.mkdirSync(path.dirname(linked), { recursive: true });
-  run(zig, ['c++', '-target', target, '-shared', ...extraLinkFlags, '-fvisibility=hidden',
+  run(zig, ['c++', '-target', target, '-shared', ...neverUnloadFlags(target), ...extraLinkFlags, '-fvisibility=hidden',
     '-fno-exceptions', '-fno-rtti', '-s', '-o', linked, ...objects], env);
   return linked;
 }
