@@ -31,6 +31,8 @@ export {
   type WakeupHandle,
 } from './socketpoll';
 export { wakeup } from './wakeup';
+export { type DeliveryPath } from './delivery';
+export { currentRuntime, type RuntimeInfo } from './runtime';
 export {
   SocketPollError,
   SocketPollStateError,

@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { type BackendAttempt, BackendLoadError, InvalidArgValueError } from './errors';
 import type { BackendName } from './flags';
 import { FALLBACK_PACKAGE, PLATFORM_PACKAGES, type PlatformPackage } from './platforms';
+import { currentLibc, runtimeLabel } from './runtime';
 
 /** @internal The addon's JS surface (packages/native/src/binding/binding.cc). */
 export interface NativePoller {
@@ -19,7 +20,7 @@ export interface NativePoller {
   del(fd: number): number;
   wait(timeoutMs: number): number;
   wakeup(): number;
-  start(onBatch: (count: number) => void): number;
+  start(onBatch: (count: number) => void, useUvPoll: boolean): number;
   stop(): void;
   ref(): void;
   unref(): void;
@@ -29,6 +30,8 @@ export interface NativePoller {
   fd(): number;
   count(): number;
   id(): number;
+  delivery(): '' | 'uvpoll' | 'thread';
+  wakeups(): number;
 }
 
 /** @internal */
@@ -38,6 +41,7 @@ export interface NativeAddon {
   readEach(fds: Int32Array, buffer: Uint8Array, chunkSize: number, results: Int32Array): void;
   writeEach(fds: Int32Array, buffer: Uint8Array, chunkSize: number, lengths: Int32Array, results: Int32Array): void;
   constants: Record<string, number>;
+  uvPollAvailable?: boolean;
 }
 
 /** A loaded backend: the addon and where it came from. */
@@ -60,17 +64,6 @@ const byPath = new Map<string, LoadedBackend>();
 export function platformKey(): string {
   const libc = currentLibc();
   return `${process.platform}-${process.arch}${libc ? `-${libc}` : ''}`;
-}
-
-let libcCache: 'glibc' | 'musl' | undefined | null = null;
-function currentLibc(): 'glibc' | 'musl' | undefined {
-  if (libcCache !== null) return libcCache;
-  libcCache = undefined;
-  if (process.platform === 'linux') {
-    const report = process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined;
-    libcCache = report?.header?.glibcVersionRuntime ? 'glibc' : 'musl';
-  }
-  return libcCache;
 }
 
 /** The prebuilt package that fits this machine, if any. */
@@ -116,7 +109,23 @@ function diagnose(packageName: string, err: unknown): string {
       `it needs python3, make and a C++ compiler`
     );
   }
-  return `installed but failed to load (${detail}): installed for another platform? Reinstall on this machine`;
+  const symbol = missingSymbol(detail);
+  if (symbol !== undefined) {
+    return (
+      `installed but cannot load in ${runtimeLabel()}: it needs the symbol ${symbol}, which this runtime ` +
+      `does not provide (${detail}). Use a Node-API runtime that has it, or the poll backend`
+    );
+  }
+  return `installed but failed to load in ${runtimeLabel()} (${detail}): installed for another platform? Reinstall on this machine`;
+}
+
+/**
+ * The symbol a dlopen error says is missing: glibc `undefined symbol: x`, musl
+ * `Error relocating f.node: x: symbol not found`, macOS `Symbol not found: _x`.
+ */
+function missingSymbol(message: string): string | undefined {
+  const m = /undefined symbol: ([\w@.$]+)|: ([\w$]+): symbol not found|Symbol not found: _?([\w$]+)/.exec(message);
+  return m ? (m[1] ?? m[2] ?? m[3]) : undefined;
 }
 
 function loadPackage(packageName: string): LoadedBackend {

@@ -12,6 +12,8 @@ import {
 } from './errors';
 import { type BackendName, MODE_BITS, POLL_ALL, type PollMode, SUPPORTS_BITS } from './flags';
 import { loadBackend, type LoadedBackend, type NativePoller } from './loader';
+import { type DeliveryPath, prefersUvPoll } from './delivery';
+import { blockingWait } from './wait-slices';
 
 /** Options for {@link SocketPoll}'s constructor. */
 export interface SocketPollOptions {
@@ -112,6 +114,16 @@ export class SocketPoll<T = unknown> {
   readonly maxEvents: number;
   /** The modes this backend honours, e.g. `['level', 'edge', 'oneshot']` (poll has no `'edge'`). */
   readonly supportedModes: readonly PollMode[];
+  /**
+   * How {@link start} and {@link waitAsync} batches reach the event loop: `'uvpoll'` (a libuv watch
+   * on the backend's fd; epoll and kqueue on Node) or `'thread'` (a helper thread; poll, Bun, Deno,
+   * or `SOCKETPOLL_DELIVERY=thread`). See docs/delivery.md.
+   *
+   * ```ts
+   * new SocketPoll().delivery;   // 'uvpoll' on Node with epoll, 'thread' under Bun
+   * ```
+   */
+  readonly delivery: DeliveryPath;
 
   readonly #backend: LoadedBackend;
   readonly #native: NativePoller;
@@ -153,6 +165,7 @@ export class SocketPoll<T = unknown> {
     this.#syscalls = SYSCALLS[this.backendName] ?? SYSCALLS.poll;
     this.maxEvents = maxEvents;
     this.#buffer = new Int32Array(maxEvents * 3);
+    const uvPoll = prefersUvPoll(this.#backend.addon);
     try {
       this.#native = new this.#backend.addon.Poller(maxEvents, this.#buffer);
     } catch (err) {
@@ -160,6 +173,7 @@ export class SocketPoll<T = unknown> {
       if (typeof e.errno === 'number') throw systemError(e.errno, 'new', 'SocketPoll_new', this.backendName);
       throw err;
     }
+    this.delivery = uvPoll && this.#native.fd() >= 0 ? 'uvpoll' : 'thread';
     const bits = this.#native.supportedModes();
     this.supportedModes = Object.freeze(MODES.filter((m) => (bits & SUPPORTS_BITS[m]) !== 0));
   }
@@ -258,7 +272,7 @@ export class SocketPoll<T = unknown> {
     this.#checkOpen();
     const timeout = checkTimeout(timeoutMs);
     this.#checkIdle('wait()');
-    const n = this.#native.wait(timeout);
+    const n = blockingWait(this.#native, timeout);
     if (n < 0) throw systemError(n, 'wait', this.#syscalls.wait, this.backendName);
     return (this.#current = this.#collect(n));
   }
@@ -508,7 +522,7 @@ export class SocketPoll<T = unknown> {
 
   #startNative(): void {
     if (this.#nativeRunning) return;
-    const rc = this.#native.start(this.#dispatch);
+    const rc = this.#native.start(this.#dispatch, this.delivery === 'uvpoll');
     if (rc < 0) throw systemError(rc, 'start', this.#syscalls.wait, this.backendName);
     this.#nativeRunning = true;
   }

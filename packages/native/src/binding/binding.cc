@@ -8,9 +8,14 @@
 //   new Poller(maxEvents, buffer: Int32Array)   buffer holds 3 ints per event: fd, events, token
 //   add(fd, events, token) / mod(fd, events, token) / del(fd) / wakeup()  -> 0 or -errno
 //   wait(timeoutMs) -> count written to buffer, or -errno
-//   start(onBatch(count)) -> 0 or -errno; stop(); ref(); unref(); close()
+//   start(onBatch(count), useUvPoll) -> 0 or -errno; stop(); ref(); unref(); close()
+//     useUvPoll: deliver through a uv_poll_t on the backend's fd (fd_watcher.cc) where there is
+//     one, else through a helper thread (thread_watcher.cc); fixed at the first start()
+//   delivery() -> 'uvpoll' | 'thread' | '' (not started yet)
 //   backendName(), supportedModes(), fd(), count(), id()
+//   wakeups() -> how many wakeups were asked for so far (wrapping uint32; wait() slices use it)
 //   wakeupById(id) (module function, any thread's copy of the addon) -> 0, -errno or -ENOENT
+//   uvPollAvailable (module value): this process exports the libuv functions fd_watcher.cc needs
 //   readEach / writeEach (module functions): batched read(2)/write(2), see batch_io.cc
 //
 // Lifetime: each poller's C object and event-loop watcher live in a PollState shared by the JS
@@ -18,10 +23,11 @@
 // when its environment (main thread or worker) tears down — whichever comes first — and the loop
 // handle is closed before the memory is freed.
 #include <napi.h>
-#include <uv.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdint>
+#include <cstring>
 #include <mutex>
 #include <unordered_map>
 
@@ -32,17 +38,19 @@
 namespace socketpoll {
 namespace {
 
+struct PollState;
+
 // Process-wide id -> poller map, so that any thread (a worker has its own copy of the JS
 // objects, but shares this library) can wake a poller up by id.
 std::mutex registry_mutex;
-std::unordered_map<uint32_t, SocketPoll_T> registry;
+std::unordered_map<uint32_t, PollState*> registry;
 uint32_t next_id = 1;
 
-uint32_t RegistryAdd(SocketPoll_T poll) {
+uint32_t RegistryAdd(PollState* state) {
   std::lock_guard<std::mutex> lock(registry_mutex);
   uint32_t id = next_id++;
   if (next_id == 0) next_id = 1;
-  registry[id] = poll;
+  registry[id] = state;
   return id;
 }
 
@@ -57,22 +65,32 @@ struct PollState {
   Watcher* watcher = nullptr;
   napi_async_cleanup_hook_handle hook = nullptr;
   uint32_t id = 0;
+  std::atomic<uint32_t> wakeups{0};  // counted before each SocketPoll_wakeup, from any thread
   int owners = 2;  // the JS object and the cleanup hook
   bool released = false;
 
-  // Stops delivery, closes the loop handle, frees the C poller. Idempotent.
+  int Wakeup() {
+    wakeups.fetch_add(1, std::memory_order_relaxed);
+    return SocketPoll_wakeup(poll);
+  }
+
+  // Stops delivery, closes the loop handle, frees the C poller. Idempotent. The watcher's close
+  // callback may run (and this object be deleted) before Close() returns: nothing here touches
+  // `this` after it.
   void Release() {
     if (released) return;
     released = true;
     RegistryRemove(id);
-    if (watcher != nullptr) {
-      Watcher* w = watcher;
-      watcher = nullptr;
+    SocketPoll_T p = poll;
+    Watcher* w = watcher;
+    watcher = nullptr;
+    if (w != nullptr) {
       w->Close(OnWatcherClosed, this);
+      SocketPoll_free(&p);
     } else {
+      SocketPoll_free(&p);
       RemoveHook();
     }
-    SocketPoll_free(&poll);
   }
 
   static void OnWatcherClosed(void* arg) { static_cast<PollState*>(arg)->RemoveHook(); }
@@ -117,6 +135,8 @@ class Poller : public Napi::ObjectWrap<Poller>, public Sink {
                            InstanceMethod<&Poller::Fd>("fd"),
                            InstanceMethod<&Poller::Count>("count"),
                            InstanceMethod<&Poller::Id>("id"),
+                           InstanceMethod<&Poller::Delivery>("delivery"),
+                           InstanceMethod<&Poller::Wakeups>("wakeups"),
                        });
   }
 
@@ -142,7 +162,7 @@ class Poller : public Napi::ObjectWrap<Poller>, public Sink {
     state_ = new PollState();
     state_->env = env;
     state_->poll = poll;
-    state_->id = RegistryAdd(poll);
+    state_->id = RegistryAdd(state_);
     if (napi_add_async_cleanup_hook(env, PollState::OnEnvTeardown, state_, &state_->hook) != napi_ok) {
       state_->hook = nullptr;
       state_->owners = 1;
@@ -181,7 +201,7 @@ class Poller : public Napi::ObjectWrap<Poller>, public Sink {
 
  private:
   static void ThrowErrno(Napi::Env env, int neg_errno, const char* syscall) {
-    Napi::Error error = Napi::Error::New(env, uv_strerror(uv_translate_sys_error(-neg_errno)));
+    Napi::Error error = Napi::Error::New(env, std::strerror(-neg_errno));
     error.Set("errno", Napi::Number::New(env, neg_errno));
     error.Set("syscall", Napi::String::New(env, syscall));
     error.ThrowAsJavaScriptException();
@@ -238,7 +258,7 @@ class Poller : public Napi::ObjectWrap<Poller>, public Sink {
 
   Napi::Value Wakeup(const Napi::CallbackInfo& info) {
     if (!Open(info)) return info.Env().Undefined();
-    return Napi::Number::New(info.Env(), SocketPoll_wakeup(state_->poll));
+    return Napi::Number::New(info.Env(), state_->Wakeup());
   }
 
   Napi::Value Start(const Napi::CallbackInfo& info) {
@@ -253,12 +273,13 @@ class Poller : public Napi::ObjectWrap<Poller>, public Sink {
       napi_async_init(env, Value(), Napi::String::New(env, "SocketPoll"), &async_context_);
     }
     if (state_->watcher == nullptr) {
-      uv_loop_t* loop = nullptr;
-      napi_get_uv_event_loop(env, &loop);
       SocketPoll_T poll = state_->poll;
-      state_->watcher = SocketPoll_get_fd(poll) >= 0 ? NewFdWatcher(loop, poll, this)
-                                                     : NewThreadWatcher(loop, poll, this);
-      if (state_->watcher == nullptr) return Napi::Number::New(env, -ENOMEM);
+      bool use_uv_poll = info[1].ToBoolean().Value() && SocketPoll_get_fd(poll) >= 0;
+      int error = 0;
+      state_->watcher = use_uv_poll ? NewFdWatcher(env, poll, this, &error)
+                                    : NewThreadWatcher(env, poll, this, &error);
+      if (state_->watcher == nullptr) return Napi::Number::New(env, error < 0 ? error : -ENOMEM);
+      delivery_ = use_uv_poll ? "uvpoll" : "thread";
       if (!ref_) state_->watcher->Unref();
     }
     int rc = state_->watcher->Start();
@@ -314,7 +335,17 @@ class Poller : public Napi::ObjectWrap<Poller>, public Sink {
     return Napi::Number::New(info.Env(), state_->id);
   }
 
+  Napi::Value Delivery(const Napi::CallbackInfo& info) {
+    return Napi::String::New(info.Env(), delivery_);
+  }
+
+  Napi::Value Wakeups(const Napi::CallbackInfo& info) {
+    if (!Open(info)) return info.Env().Undefined();
+    return Napi::Number::New(info.Env(), state_->wakeups.load(std::memory_order_relaxed));
+  }
+
   PollState* state_ = nullptr;
+  const char* delivery_ = "";
   Napi::Reference<Napi::Int32Array> buffer_ref_;
   int32_t* buffer_ = nullptr;
   int max_events_ = 0;
@@ -332,7 +363,7 @@ Napi::Value WakeupById(const Napi::CallbackInfo& info) {
   uint32_t id = info[0].As<Napi::Number>().Uint32Value();
   std::lock_guard<std::mutex> lock(registry_mutex);
   auto it = registry.find(id);
-  int rc = it == registry.end() ? -ENOENT : SocketPoll_wakeup(it->second);
+  int rc = it == registry.end() ? -ENOENT : it->second->Wakeup();
   return Napi::Number::New(env, rc);
 }
 
@@ -359,6 +390,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     return c;
   }());
   exports.Set("napiVersion", Napi::Number::New(env, NAPI_VERSION));
+  exports.Set("uvPollAvailable", Napi::Boolean::New(env, FdWatcherAvailable()));
   return exports;
 }
 

@@ -1,19 +1,21 @@
-// watcher.h — how a poller's events reach Node's event loop (start()/waitAsync()).
+// watcher.h — how a poller's events reach the JS event loop (start()/waitAsync()).
 //
-// Two implementations, chosen by the binding from SocketPoll_get_fd():
-//  - FdWatcher (fd_watcher.cc): the backend has a pollable fd (the epoll or kqueue fd itself); a
-//    uv_poll_t on the loop watches it and, when it is readable, the JS thread calls
-//    SocketPoll_wait(poll, .., 0). No extra thread, no per-event thread hop.
-//  - ThreadWatcher (thread_watcher.cc): the backend has none (poll); a helper thread blocks in
-//    SocketPoll_wait() and hands each batch to the JS thread through a uv_async_t, then waits until
-//    the JS thread has dispatched it before polling again (so level-triggered readiness the JS side
-//    is about to drain is not reported twice).
+// Two implementations; the binding picks one per poller on its first start():
+//  - FdWatcher (fd_watcher.cc): the backend has a pollable fd (the epoll or kqueue fd itself) and
+//    the runtime has a working libuv (Node, Electron); a uv_poll_t on the loop watches the fd and,
+//    when it is readable, the JS thread calls SocketPoll_wait(poll, .., 0). No extra thread, no
+//    per-event thread hop. Its uv_* functions are resolved at run time (see FdWatcherAvailable).
+//  - ThreadWatcher (thread_watcher.cc): any backend on any Node-API runtime (the only path for
+//    poll, which has no fd, and for Bun and Deno); a helper thread blocks in SocketPoll_wait() and
+//    hands each batch to the JS thread through a napi_threadsafe_function, then waits until the JS
+//    thread has dispatched it before polling again (so level-triggered readiness the JS side is
+//    about to drain is not reported twice).
 //
 // Both deliver through the same Sink on the JS thread, one call per batch.
 #ifndef SOCKETPOLL_WATCHER_H
 #define SOCKETPOLL_WATCHER_H
 
-#include <uv.h>
+#include <node_api.h>
 
 #include "poll/SocketPoll.h"
 
@@ -32,22 +34,31 @@ class Sink {
 class Watcher {
  public:
   virtual ~Watcher() = default;
-  // Begins delivering batches to the sink. 0 or a negative errno/uv error.
+  // Begins delivering batches to the sink. 0 or a negative errno.
   virtual int Start() = 0;
   // Stops delivering; no OnBatch call happens after Stop() returns. Idempotent.
   virtual void Stop() = 0;
   // Whether an active watcher keeps the loop alive (like timers and sockets). Default: ref'd.
   virtual void Ref() = 0;
   virtual void Unref() = 0;
-  // Stops, releases every loop handle (uv_close) and deletes this object once the loop has
-  // closed them, then calls on_closed(arg) (if not null) from the close callback. The poller must
-  // stay alive until Close() is called; SocketPoll_free() may be called right after Close()
-  // returns (a helper thread has been joined by then). The sink is not called after Close().
+  // Stops, releases every loop handle (uv_close, or the thread-safe function) and deletes this
+  // object once the loop has let them go, then calls on_closed(arg) (if not null). That may
+  // happen later from a loop callback, or before Close() returns when the environment had already
+  // released the handle (teardown). The poller must stay alive until Close() is called;
+  // SocketPoll_free() may be called right after Close() returns (a helper thread has been joined
+  // by then). The sink is not called after Close().
   virtual void Close(void (*on_closed)(void* arg), void* arg) = 0;
 };
 
-Watcher* NewFdWatcher(uv_loop_t* loop, SocketPoll_T poll, Sink* sink);
-Watcher* NewThreadWatcher(uv_loop_t* loop, SocketPoll_T poll, Sink* sink);
+// Whether this process exports the libuv functions FdWatcher needs (looked up once with dlsym).
+// They exist in Node and Electron; Bun exports stubs that abort the process, so the caller decides
+// by runtime as well (@socketpoll/core's delivery choice), not by this alone.
+bool FdWatcherAvailable();
+
+// Both return nullptr and set *error (a negative errno) on failure; ENOTSUP from NewFdWatcher:
+// the backend has no fd, or libuv is not available.
+Watcher* NewFdWatcher(napi_env env, SocketPoll_T poll, Sink* sink, int* error);
+Watcher* NewThreadWatcher(napi_env env, SocketPoll_T poll, Sink* sink, int* error);
 
 }  // namespace socketpoll
 
