@@ -19,7 +19,7 @@
       '../include',
       '../src/binding',
     ],
-    'defines': ['NAPI_VERSION=8', 'NAPI_DISABLE_CPP_EXCEPTIONS', 'NODE_ADDON_API_DISABLE_DEPRECATED'],
+    'defines': ['NAPI_VERSION=8', 'NAPI_DISABLE_CPP_EXCEPTIONS', 'NODE_ADDON_API_DISABLE_DEPRECATED', 'NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS'],
     'cflags': ['-Wall', '-Wextra', '-fvisibility=hidden'],
     'cflags_c': ['-std=gnu11'],
     'cflags_cc': ['-std=gnu++17'],

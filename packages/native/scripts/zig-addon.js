@@ -10,8 +10,9 @@
 // comes from the running Node's headers (<prefix>/include/node, found from process.execPath), whose
 // uv/ folder has every platform's header; libuv 1.x keeps its handle layouts stable. Compiled with
 // -fvisibility=hidden, C++ without exceptions or RTTI; linked -shared with Zig's libc++ (and
-// libc++abi, libunwind, compiler-rt) statically. napi_* and uv_* stay undefined: the node process
-// that loads the addon provides them.
+// libc++abi, libunwind, compiler-rt) statically. napi_* stay undefined: the runtime that loads the
+// addon provides them. No uv_* is referenced (uv.h gives types only; the binding looks the libuv
+// functions up at run time), so the addon also loads where there is no libuv (Bun, Deno).
 //
 // Deterministic: every compile runs in packages/native with relative source paths and
 // -ffile-prefix-map, so no path of this machine ends up in the binary, and the same sources give
@@ -28,7 +29,7 @@ const nativeDir = path.resolve(__dirname, '..');
 // Relative to packages/native (the cwd of every compile), like gyp/binding.gyp's binding_sources.
 const BINDING_C_SOURCES = ['src/poll/SocketPoll_common.c'];
 const BINDING_CC_SOURCES = ['src/binding/binding.cc', 'src/binding/batch_io.cc', 'src/binding/fd_watcher.cc', 'src/binding/thread_watcher.cc'];
-const DEFINES = ['-DNAPI_VERSION=8', '-DNAPI_DISABLE_CPP_EXCEPTIONS', '-DNODE_ADDON_API_DISABLE_DEPRECATED'];
+const DEFINES = ['-DNAPI_VERSION=8', '-DNAPI_DISABLE_CPP_EXCEPTIONS', '-DNODE_ADDON_API_DISABLE_DEPRECATED', '-DNODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS'];
 
 class ZigAddonError extends Error {}
 
