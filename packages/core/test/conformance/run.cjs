@@ -1,0 +1,278 @@
+'use strict';
+// The runtime-neutral conformance suite: plain CommonJS that Node, Bun and Deno run as they are
+// (jest runs on Node only). One process tests one backend on one delivery path:
+//   node run.cjs --backend epoll
+//   SOCKETPOLL_DELIVERY=thread node run.cjs --addon packages/native/gyp/build/Release/socketpoll_kqueue_emulated.node
+//   bun run.cjs --backend poll          deno run -A run.cjs --backend epoll
+// See harness.cjs for every option. Prints one line per test and `N passed, N failed`.
+const h = require('./harness.cjs');
+const { core, test, check, equal, throwsCode, fifo, write, read, close, sleep } = h;
+const { SocketPoll, POLL_READ, POLL_WRITE, POLL_HANGUP, wakeup, currentRuntime } = core;
+
+let workerThreads;
+try {
+  workerThreads = require('node:worker_threads');
+} catch {
+  workerThreads = undefined;
+}
+const noWorkers = workerThreads && typeof workerThreads.Worker === 'function' ? undefined : 'this runtime has no worker_threads';
+const runtime = currentRuntime();
+const probe = new SocketPoll(h.pollOptions);
+const backend = probe.backendName;
+const delivery = probe.delivery;
+const modes = probe.supportedModes;
+const loadedFrom = probe.wakeupHandle.addonPath;
+probe.close();
+
+function poller(options = {}) {
+  return new SocketPoll({ ...h.pollOptions, ...options });
+}
+
+/** Resolves with the first start() batch, or rejects after `ms`. */
+function nextBatch(poll, ms = 3000) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no batch within ${ms} ms`)), ms);
+    poll.start((events) => {
+      clearTimeout(timer);
+      poll.stop();
+      resolve(events);
+    });
+  });
+}
+
+const simple = (events) => events.map((e) => ({ fd: e.fd, events: e.events, data: e.data }));
+
+test('the backend loads and names its delivery path', () => {
+  check(['epoll', 'kqueue', 'poll'].includes(backend), `backend ${backend}`);
+  const expected = process.env.SOCKETPOLL_DELIVERY ||
+    (runtime.name === 'node' && backend !== 'poll' ? 'uvpoll' : 'thread');
+  equal(delivery, backend === 'poll' ? 'thread' : expected, 'delivery');
+});
+
+test('readiness: a readable FIFO is reported with its data, an idle one is not', () => {
+  const poll = poller();
+  const [r, w] = fifo();
+  poll.add(r, POLL_READ, 'fifo');
+  equal(poll.wait(0), [], 'idle wait(0)');
+  write(w, 'hello');
+  equal(simple(poll.wait(1000)), [{ fd: r, events: POLL_READ, data: 'fifo' }], 'after a write');
+  equal(read(r), 'hello', 'data read back');
+  equal(poll.wait(0), [], 'after draining');
+  poll.close();
+});
+
+test('readiness: a FIFO write end is writable; its reader closing is a hangup', () => {
+  const poll = poller();
+  const [r, w] = fifo();
+  poll.add(w, POLL_WRITE, 'w');
+  equal(simple(poll.wait(1000)), [{ fd: w, events: POLL_WRITE, data: 'w' }], 'writable');
+  poll.del(w);
+  poll.add(r, POLL_READ, 'r');
+  close(w);
+  const events = poll.wait(1000);
+  equal(events.length, 1, 'one event');
+  check((events[0].events & POLL_HANGUP) !== 0, `hangup in ${events[0].events}`);
+  poll.close();
+});
+
+test('data round-trip: any value comes back by identity; mod() replaces it', () => {
+  const poll = poller();
+  const [r, w] = fifo();
+  const first = { name: 'first' };
+  const second = ['second'];
+  poll.add(r, POLL_READ, first);
+  write(w);
+  check(poll.wait(1000)[0].data === first, 'the same object');
+  poll.mod(r, POLL_READ, second);
+  check(poll.wait(1000)[0].data === second, 'the new data after mod()');
+  poll.close();
+});
+
+test('modes: level repeats until drained, oneshot fires once until mod() re-arms it', () => {
+  const poll = poller();
+  const [r, w] = fifo();
+  poll.add(r, POLL_READ, 'level');
+  write(w);
+  equal(poll.wait(500).length, 1, 'level, first');
+  equal(poll.wait(500).length, 1, 'level, again without draining');
+  poll.mod(r, POLL_READ, 'once', { mode: 'oneshot' });
+  equal(poll.wait(500).length, 1, 'oneshot, first');
+  equal(poll.wait(50).length, 0, 'oneshot, disarmed');
+  poll.mod(r, POLL_READ, 'once', { mode: 'oneshot' });
+  equal(poll.wait(500).length, 1, 'oneshot, re-armed');
+  poll.close();
+});
+
+test(
+  'modes: edge fires once per new arrival',
+  () => {
+    const poll = poller();
+    const [r, w] = fifo();
+    poll.add(r, POLL_READ, 'edge', { mode: 'edge' });
+    write(w);
+    equal(poll.wait(500).length, 1, 'first arrival');
+    equal(poll.wait(50).length, 0, 'no new arrival');
+    write(w);
+    equal(poll.wait(500).length, 1, 'second arrival');
+    poll.close();
+  },
+  modes.includes('edge') ? undefined : `${backend} has no edge mode`,
+);
+
+test('wakeup: wait(-1) returns [] for a wakeup asked for before it', () => {
+  const poll = poller();
+  const [r] = fifo();
+  poll.add(r, POLL_READ);
+  poll.wakeup();
+  equal(poll.wait(-1), [], 'woken wait');
+  poll.close();
+});
+
+test(
+  'wakeup: a worker wakes the main thread blocked in wait(-1)',
+  async () => {
+    const poll = poller();
+    const worker = new workerThreads.Worker(require('node:path').join(__dirname, 'worker-waker.cjs'), {
+      workerData: { core: h.corePath, handle: poll.wakeupHandle, delayMs: 100 },
+    });
+    const started = Date.now();
+    equal(poll.wait(-1), [], 'woken wait');
+    check(Date.now() - started >= 50, 'it waited for the worker');
+    await new Promise((resolve) => worker.once('exit', resolve));
+    poll.close();
+  },
+  noWorkers,
+);
+
+test(
+  'workers: a poller inside a worker delivers through start(); a blocked wait(-1) there ends on terminate()',
+  async () => {
+    const [r, w] = fifo();
+    const worker = new workerThreads.Worker(require('node:path').join(__dirname, 'worker-poller.cjs'), {
+      workerData: { core: h.corePath, options: h.pollOptions, fd: r },
+    });
+    const messages = [];
+    worker.on('message', (m) => messages.push(m));
+    const until = async (what) => {
+      for (let i = 0; i < 300 && !messages.includes(what); i++) await sleep(10);
+      check(messages.includes(what), `worker said ${JSON.stringify(messages)}, waiting for ${what}`);
+    };
+    await until('started');
+    write(w, 'x');
+    await until('batch');
+    await until('blocking');
+    await sleep(50);
+    const started = Date.now();
+    await worker.terminate();
+    check(Date.now() - started < 5000, `terminate took ${Date.now() - started} ms`);
+  },
+  noWorkers,
+);
+
+test('start/stop: one batch per readiness, drained level readiness is not reported twice', async () => {
+  const poll = poller({ maxEvents: 4 });
+  const fds = [];
+  for (let i = 0; i < 10; i++) fds.push(fifo());
+  fds.forEach(([r], i) => poll.add(r, POLL_READ, i));
+  const seen = [];
+  let batches = 0;
+  poll.start((events) => {
+    batches++;
+    check(events.length <= 4, 'a batch holds at most maxEvents');
+    for (const e of events) {
+      seen.push(e.data);
+      read(e.fd);
+    }
+  });
+  fds.forEach(([, w]) => write(w));
+  for (let i = 0; i < 300 && seen.length < 10; i++) await sleep(10);
+  await sleep(100); // anything reported twice would arrive now
+  poll.stop();
+  equal([...seen].sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], 'each fd once');
+  check(batches >= 3, `${batches} batches for 10 fds at 4 per batch`);
+  write(fds[0][1]);
+  await sleep(100);
+  equal(seen.length, 10, 'nothing after stop()');
+  poll.close();
+});
+
+test('start: batches keep coming over many round trips', async () => {
+  const poll = poller();
+  const [r, w] = fifo();
+  poll.add(r, POLL_READ);
+  let count = 0;
+  await new Promise((resolve) => {
+    poll.start(() => {
+      read(r);
+      if (++count === 200) resolve();
+      else write(w);
+    });
+    write(w);
+  });
+  poll.close();
+  equal(count, 200, 'round trips');
+});
+
+test('waitAsync: resolves with events, times out with [], a wakeup ends it', async () => {
+  const poll = poller();
+  const [r, w] = fifo();
+  poll.add(r, POLL_READ, 'async');
+  setTimeout(() => write(w), 30);
+  equal(simple(await poll.waitAsync(3000)), [{ fd: r, events: POLL_READ, data: 'async' }], 'events');
+  read(r);
+  const t0 = Date.now();
+  equal(await poll.waitAsync(100), [], 'timeout');
+  check(Date.now() - t0 >= 90, 'waited the timeout');
+  setTimeout(() => poll.wakeup(), 30);
+  const t1 = Date.now();
+  equal(await poll.waitAsync(5000), [], 'wakeup');
+  check(Date.now() - t1 < 4000, 'ended by the wakeup');
+  poll.close();
+});
+
+test('ref/unref: hasRef() follows; an unref()ed started poller does not hold the process', () => {
+  const poll = poller();
+  check(poll.unref() === poll && poll.hasRef() === false, 'unref');
+  check(poll.ref() === poll && poll.hasRef() === true, 'ref');
+  poll.close();
+  const r = h.spawnRuntime('child-unref-exit.cjs');
+  equal({ status: r.status, signal: r.signal, out: r.stdout.trim() }, { status: 0, signal: null, out: 'exiting' }, `child (${r.stderr.trim()})`);
+  check(r.ms < 10000, `exited in ${r.ms} ms`);
+});
+
+test('ref: a started poller keeps the process alive until its batch arrives', () => {
+  const r = h.spawnRuntime('child-ref-keeps-alive.cjs');
+  equal({ status: r.status, signal: r.signal, out: r.stdout.trim() }, { status: 0, signal: null, out: 'batch' }, `child (${r.stderr.trim()})`);
+});
+
+test('typed errors: EEXIST, ENOENT, bad arguments, busy and closed pollers', async () => {
+  const poll = poller();
+  const [r] = fifo();
+  poll.add(r, POLL_READ);
+  const exists = await throwsCode(() => poll.add(r, POLL_READ), 'EEXIST', 'second add');
+  check(exists instanceof core.SocketPollError && exists.errno < 0 && typeof exists.syscall === 'string', 'a SocketPollError');
+  await throwsCode(() => poll.del(r + 1000), 'ENOENT', 'del of an unregistered fd');
+  await throwsCode(() => poll.add(-1, POLL_READ), 'ERR_OUT_OF_RANGE', 'negative fd');
+  await throwsCode(() => poll.add('3', POLL_READ), 'ERR_INVALID_ARG_TYPE', 'fd as a string');
+  poll.start(() => {});
+  await throwsCode(() => poll.wait(0), 'ERR_SOCKETPOLL_BUSY', 'wait() while started');
+  poll.stop();
+  poll.close();
+  await throwsCode(() => poll.wait(0), 'ERR_SOCKETPOLL_CLOSED', 'wait() after close()');
+  await throwsCode(() => new SocketPoll({ ...h.pollOptions, maxEvents: 0 }), 'ERR_OUT_OF_RANGE', 'maxEvents 0');
+});
+
+test('close: a started poller closes cleanly, wakeup() of its handle then says false', async () => {
+  const poll = poller();
+  const [r, w] = fifo();
+  poll.add(r, POLL_READ);
+  poll.start(() => {});
+  const handle = poll.wakeupHandle;
+  equal(wakeup(handle), true, 'wakeup of an open poller');
+  write(w);
+  await sleep(20);
+  poll.close();
+  equal(wakeup(handle), false, 'wakeup after close()');
+});
+
+h.run(`conformance: ${runtime.name} ${runtime.version}, ${backend} (${loadedFrom}), delivery ${delivery}`);
