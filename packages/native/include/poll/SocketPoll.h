@@ -33,16 +33,36 @@ extern "C" {
 
 #define POLL_EVENT_MASK (POLL_READ | POLL_WRITE | POLL_ERROR | POLL_HANGUP | POLL_PRIORITY | POLL_RDHUP)
 
+/* Reported only, for sources that are not fds (see "Timers and processes" below). */
+#define POLL_TIMER 0x1000 /* a timer of SocketPoll_add_timer() expired (once or more: see there) */
+#define POLL_EXIT  0x2000 /* the process of SocketPoll_add_process() exited */
+
 /* Registration modes, or-ed into the events of add/mod. Level-triggered is the default (0). */
 #define POLL_EDGE    0x100 /* report a condition once per change (EPOLLET, EV_CLEAR) */
 #define POLL_ONESHOT 0x200 /* report once, then disarm until SocketPoll_mod() re-arms it */
 
 #define POLL_MODE_MASK (POLL_EDGE | POLL_ONESHOT)
 
+/* Registration option, or-ed into the events of add/mod: an fd the kernel refuses to poll because
+ * it is always ready (epoll's EPERM for regular files, directories, /dev/null) is registered anyway
+ * and reported ready for its interest (POLL_READ / POLL_WRITE) by every wait, as poll(2) reports
+ * it: level = every wait, oneshot = once until mod, edge = once per add/mod. Such an fd never makes
+ * a wait block, and is never reported twice by one wait. */
+#define POLL_UNPOLLABLE_READY 0x400
+
 /* What SocketPoll_get_supported_modes() returns: one bit per mode this backend honours. */
 #define SOCKETPOLL_SUPPORTS_LEVEL   0x1
 #define SOCKETPOLL_SUPPORTS_EDGE    0x2
 #define SOCKETPOLL_SUPPORTS_ONESHOT 0x4
+
+/* What SocketPoll_get_supported_sources() returns: one bit per kind of source this poller can
+ * watch. */
+#define SOCKETPOLL_SOURCE_FD      0x1
+#define SOCKETPOLL_SOURCE_TIMER   0x2
+#define SOCKETPOLL_SOURCE_PROCESS 0x4
+
+/* SocketPoll_add_timer() flags. */
+#define SOCKETPOLL_TIMER_REPEAT 0x1 /* fire every interval until deleted (else once) */
 
 /* Largest max_events accepted by SocketPoll_new(). */
 #define SOCKETPOLL_MAX_EVENTS_LIMIT (1 << 20)
@@ -50,10 +70,17 @@ extern "C" {
 typedef struct SocketPoll *SocketPoll_T;
 
 typedef struct SocketEvent {
-  int fd;     /* -1: invalidated by SocketPoll_del() during this dispatch; skip it */
+  int fd;     /* >= 0: an fd; -1: invalidated by SocketPoll_del() during this dispatch, skip it;
+               * <= SOCKETPOLL_HANDLE_MAX: the handle of a timer or process (events has POLL_TIMER
+               * or POLL_EXIT) */
   int events; /* POLL_READ | POLL_WRITE | ... */
-  void *data; /* what was given to add/mod for this fd */
+  void *data; /* what was given to add/mod (or add_timer/add_process) for this fd or handle */
 } SocketEvent_T;
+
+/* Handles of timers and processes are at most this (far below -1 and below every negative errno),
+ * so neither an fd nor the -1 of an invalidated event can be mistaken for one. */
+#define SOCKETPOLL_HANDLE_MAX (-(1 << 20))
+#define SOCKETPOLL_IS_HANDLE(fd) ((fd) <= SOCKETPOLL_HANDLE_MAX)
 
 /* A poller whose wait returns at most max_events (1 .. SOCKETPOLL_MAX_EVENTS_LIMIT) events per call.
  * NULL with errno set on failure (EINVAL, ENOMEM, EMFILE, ...). */
@@ -72,11 +99,33 @@ int SocketPoll_add(SocketPoll_T poll, int fd, int events, void *data);
  * -ENOENT when fd is not registered. */
 int SocketPoll_mod(SocketPoll_T poll, int fd, int events, void *data);
 
-/* Unregisters fd. -ENOENT when fd is not registered. Events for fd still in the buffer returned
+/* Unregisters fd, or cancels the timer or process watch whose handle fd is. -ENOENT when fd is not
+ * registered (a handle: not live; a one-shot source is forgotten by the wait after the one that
+ * reported it). Events for fd still in the buffer returned
  * by the last SocketPoll_wait() are invalidated (their fd becomes -1), so a dispatch loop never
  * sees an fd after deleting it. Delete before close(): a closed fd cannot be unregistered from
  * some kernels (epoll forgets it by itself once every duplicate is closed). */
 int SocketPoll_del(SocketPoll_T poll, int fd);
+
+/* Timers and processes: sources that are not fds, reported in the same batches. Each call stores
+ * a handle (<= SOCKETPOLL_HANDLE_MAX) in *handle; events of the source carry it as their fd, and
+ * SocketPoll_del(poll, handle) cancels it, with the same stale-event rule as for fds. Both return 0
+ * or a negative errno (-EINVAL bad arguments, -ENOMEM, -EMFILE, ...).
+ *
+ * SocketPoll_add_timer: fires after interval_ms (1 .. INT_MAX), and with SOCKETPOLL_TIMER_REPEAT
+ * every interval_ms after that, with POLL_TIMER. Expiries a wait has not collected yet coalesce
+ * into one event (a late or busy caller gets one POLL_TIMER, not a burst); the next expiry stays
+ * on the original schedule (start + k * interval), it does not drift. A one-shot timer is
+ * forgotten after its event: SocketPoll_del of its handle is 0 during that dispatch (the event is
+ * invalidated) and -ENOENT after the next wait. Timers run on CLOCK_MONOTONIC.
+ *
+ * SocketPoll_add_process: reports POLL_EXIT once when process pid exits, whether or not it is a
+ * child of this process (it is not reaped). -ESRCH: no such process (already gone). -EEXIST: pid
+ * is watched by this poller already. -ENOSYS: the kernel lacks pidfd_open (Linux < 5.3). -ENOTSUP:
+ * this backend cannot watch processes here (SocketPoll_get_supported_sources lacks
+ * SOCKETPOLL_SOURCE_PROCESS). Forgotten after its event, like a one-shot timer. */
+int SocketPoll_add_timer(SocketPoll_T poll, int interval_ms, int flags, void *data, int *handle);
+int SocketPoll_add_process(SocketPoll_T poll, int pid, void *data, int *handle);
 
 /* Waits up to timeout_ms (-1: forever, 0: don't block) and points *events at an internal buffer of
  * the ready fds, valid until the next wait or free. Returns the count (0 on timeout or wakeup) or a
@@ -94,12 +143,15 @@ const char *SocketPoll_get_backend_name(SocketPoll_T poll);
 /* SOCKETPOLL_SUPPORTS_* bits of the modes this backend honours. */
 int SocketPoll_get_supported_modes(SocketPoll_T poll);
 
+/* SOCKETPOLL_SOURCE_* bits of what this poller can watch. */
+int SocketPoll_get_supported_sources(SocketPoll_T poll);
+
 /* A file descriptor that becomes readable when SocketPoll_wait(poll, .., 0) has something to
  * return (the epoll or kqueue fd itself), for an event loop to watch; -1 when the backend has none
  * (poll), in which case an event loop runs SocketPoll_wait() on a helper thread. */
 int SocketPoll_get_fd(SocketPoll_T poll);
 
-/* The number of registered fds. */
+/* The number of registered fds (timers and processes not included). */
 int SocketPoll_count(SocketPoll_T poll);
 
 #ifdef __cplusplus

@@ -51,10 +51,36 @@ int SocketPoll_table_put(SocketPoll_FdTable *table, int fd, int events, void *da
 /* Forgets fd. No-op when fd is not registered. */
 void SocketPoll_table_remove(SocketPoll_FdTable *table, int fd);
 
+/* A timer or a process watch: a source that is not an fd. The embedded registration holds data,
+ * events (POLL_TIMER or POLL_EXIT) and the batch bookkeeping SocketPoll_emit_source() uses. */
+typedef struct SocketPoll_Source {
+  SocketPoll_Registration reg; /* reg.registered: live; reg.slot / reg.state: the backend's own */
+  int handle;                  /* what SocketPoll_add_timer/add_process gave out */
+  int kind;                    /* POLL_TIMER or POLL_EXIT */
+  int repeat;                  /* timer: SOCKETPOLL_TIMER_REPEAT given */
+  int interval_ms;             /* timer */
+  int pid;                     /* process */
+  int fd;                      /* backend's own: timerfd or pidfd, -1 when none */
+  int64_t deadline_ns;         /* backend's own: poll's next expiry (SocketPoll_now_ns clock) */
+  int spent;                   /* reported its last event: forgotten by the next begin_batch */
+  unsigned generation;         /* of this slot, so a reused slot gets a new handle */
+  int next;                    /* free list / spent list link (slot index, -1 = end) */
+} SocketPoll_Source;
+
+/* handle -> source, a dense array of slots; grows by doubling, reuses freed slots. */
+typedef struct SocketPoll_SourceTable {
+  SocketPoll_Source *entries;
+  int capacity;
+  int count;      /* live sources (spent ones included until swept) */
+  int free_head;  /* -1: none */
+  int spent_head; /* -1: none */
+} SocketPoll_SourceTable;
+
 /* The part of struct SocketPoll every backend shares. Must be the first member. */
 typedef struct SocketPoll_Base {
   pthread_mutex_t mutex;
   SocketPoll_FdTable table;
+  SocketPoll_SourceTable sources;
   SocketEvent_T *out; /* the buffer SocketPoll_wait() hands out, max_events long */
   int out_count;      /* entries of out filled by the last wait (the current dispatch) */
   int max_events;
@@ -80,6 +106,36 @@ void SocketPoll_invalidate_fd(SocketPoll_Base *base, int fd);
  * Returns NULL too when the buffer is full and fd has no entry yet. */
 void SocketPoll_begin_batch(SocketPoll_Base *base);
 SocketPoll_Registration *SocketPoll_emit(SocketPoll_Base *base, int fd, int events);
+
+/* ---- timers and processes (see SocketPoll_add_timer in SocketPoll.h) ---- */
+
+/* A new source of kind POLL_TIMER or POLL_EXIT with data; its handle is in (*out)->handle.
+ * Caller holds the mutex. 0 or -ENOMEM. */
+int SocketPoll_source_new(SocketPoll_Base *base, int kind, void *data, SocketPoll_Source **out);
+/* The live source of handle, or NULL (not a handle, freed, or its slot reused since). */
+SocketPoll_Source *SocketPoll_source_get(SocketPoll_Base *base, int handle);
+/* The live process watch of pid, or NULL. O(sources). */
+SocketPoll_Source *SocketPoll_source_find_pid(SocketPoll_Base *base, int pid);
+/* Invalidates the source's event in the current dispatch and frees its slot. The backend has
+ * released its kernel object first. */
+void SocketPoll_source_remove(SocketPoll_Base *base, SocketPoll_Source *src);
+/* Adds the source's event to the batch (events or-ed in when it has one already). NULL when the
+ * buffer is full. A source that is not repeating becomes spent: the backend releases its kernel
+ * object now, and the next SocketPoll_begin_batch() frees its slot. */
+SocketPoll_Source *SocketPoll_emit_source(SocketPoll_Base *base, SocketPoll_Source *src, int events);
+/* Calls fn on every live source (for SocketPoll_free and the poll backend's timer scan). */
+void SocketPoll_sources_each(SocketPoll_Base *base, void (*fn)(SocketPoll_Source *, void *), void *arg);
+/* Checks SocketPoll_add_timer's arguments: -EINVAL for interval_ms < 1 or unknown flags. */
+int SocketPoll_check_timer(int interval_ms, int flags, int *handle);
+
+/* pidfd_open(pid, 0) with close-on-exec (Linux 5.3+): the fd or a negative errno (-ENOSYS where
+ * the kernel or the build lacks it, -ESRCH for no such process). */
+int SocketPoll_pidfd_open(int pid);
+/* Whether SocketPoll_pidfd_open works on this kernel (probed once). */
+int SocketPoll_have_pidfd(void);
+
+/* The monotonic clock in nanoseconds (what timers and deadlines use). */
+int64_t SocketPoll_now_ns(void);
 
 /* Deadlines for retrying EINTR: SocketPoll_deadline(timeout_ms) is the absolute time (ms on the
  * monotonic clock) a wait must end by (-1: none); SocketPoll_time_left() gives the timeout to pass

@@ -14,6 +14,10 @@
 
 #ifdef __linux__
 #include <sys/eventfd.h>
+#include <sys/syscall.h>
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434 /* the same number on every architecture; older headers lack it */
+#endif
 #endif
 
 #include "poll/SocketPoll_backend.h"
@@ -77,6 +81,7 @@ int SocketPoll_base_init(SocketPoll_Base *base, int max_events) {
     return -rc;
   }
   base->max_events = max_events;
+  base->sources.free_head = base->sources.spent_head = -1;
   return 0;
 }
 
@@ -84,6 +89,7 @@ void SocketPoll_base_destroy(SocketPoll_Base *base) {
   pthread_mutex_destroy(&base->mutex);
   free(base->out);
   free(base->table.entries);
+  free(base->sources.entries);
   memset(base, 0, sizeof(*base));
 }
 
@@ -110,33 +116,32 @@ int SocketPoll_count(SocketPoll_T poll) {
 
 /* ---- dispatch ------------------------------------------------------------------------------ */
 
-void SocketPoll_invalidate_fd(SocketPoll_Base *base, int fd) {
-  /* O(1): SocketPoll_emit() recorded where fd's entry is, and each fd has at most one. */
-  SocketPoll_Registration *reg = SocketPoll_table_get(&base->table, fd);
-  if (reg == NULL || reg->out_batch != base->batch || reg->out_index >= base->out_count) return;
+/* The event of id (an fd or a handle) in the current dispatch, or NULL. */
+static SocketEvent_T *current_event(SocketPoll_Base *base, SocketPoll_Registration *reg, int id) {
+  if (reg->out_batch != base->batch || reg->out_index >= base->out_count) return NULL;
   SocketEvent_T *ev = &base->out[reg->out_index];
-  if (ev->fd != fd) return;
+  return ev->fd == id ? ev : NULL;
+}
+
+static void invalidate(SocketPoll_Base *base, SocketPoll_Registration *reg, int id) {
+  /* O(1): emit() recorded where the entry is, and each fd or handle has at most one. */
+  SocketEvent_T *ev = current_event(base, reg, id);
+  if (ev == NULL) return;
   ev->fd = -1;
   ev->events = 0;
   ev->data = NULL;
 }
 
-void SocketPoll_begin_batch(SocketPoll_Base *base) {
-  base->out_count = 0;
-  base->batch++;
-}
-
-SocketPoll_Registration *SocketPoll_emit(SocketPoll_Base *base, int fd, int events) {
-  SocketPoll_Registration *reg = SocketPoll_table_get(&base->table, fd);
-  if (reg == NULL) return NULL;
-  if (reg->out_batch == base->batch && reg->out_index < base->out_count &&
-      base->out[reg->out_index].fd == fd) {
-    base->out[reg->out_index].events |= events;
+static SocketPoll_Registration *emit(SocketPoll_Base *base, SocketPoll_Registration *reg, int id,
+                                     int events) {
+  SocketEvent_T *ev = current_event(base, reg, id);
+  if (ev != NULL) {
+    ev->events |= events;
     return reg;
   }
   if (base->out_count >= base->max_events) return NULL;
-  SocketEvent_T *ev = &base->out[base->out_count];
-  ev->fd = fd;
+  ev = &base->out[base->out_count];
+  ev->fd = id;
   ev->events = events;
   ev->data = reg->data;
   reg->out_index = base->out_count++;
@@ -144,12 +149,186 @@ SocketPoll_Registration *SocketPoll_emit(SocketPoll_Base *base, int fd, int even
   return reg;
 }
 
+void SocketPoll_invalidate_fd(SocketPoll_Base *base, int fd) {
+  SocketPoll_Registration *reg = SocketPoll_table_get(&base->table, fd);
+  if (reg != NULL) invalidate(base, reg, fd);
+}
+
+static void sweep_spent(SocketPoll_Base *base);
+
+void SocketPoll_begin_batch(SocketPoll_Base *base) {
+  sweep_spent(base);
+  base->out_count = 0;
+  base->batch++;
+}
+
+SocketPoll_Registration *SocketPoll_emit(SocketPoll_Base *base, int fd, int events) {
+  SocketPoll_Registration *reg = SocketPoll_table_get(&base->table, fd);
+  if (reg == NULL) return NULL;
+  return emit(base, reg, fd, events);
+}
+
+/* ---- timers and processes ------------------------------------------------------------------ */
+
+/* handle = SOCKETPOLL_HANDLE_MAX - (generation << SLOT_BITS | slot) */
+#define SLOT_BITS 20
+#define SLOT_LIMIT (1 << SLOT_BITS)
+#define GENERATION_LIMIT 1024
+
+static int handle_of(int slot, unsigned generation) {
+  return SOCKETPOLL_HANDLE_MAX - (int)((generation << SLOT_BITS) | (unsigned)slot);
+}
+
+int SocketPoll_source_new(SocketPoll_Base *base, int kind, void *data, SocketPoll_Source **out) {
+  SocketPoll_SourceTable *t = &base->sources;
+  if (t->free_head < 0) {
+    if (t->capacity >= SLOT_LIMIT) return -ENOMEM;
+    int capacity = t->capacity ? t->capacity * 2 : 16;
+    if (capacity > SLOT_LIMIT) capacity = SLOT_LIMIT;
+    SocketPoll_Source *entries = realloc(t->entries, (size_t)capacity * sizeof(*entries));
+    if (entries == NULL) return -ENOMEM;
+    memset(entries + t->capacity, 0, (size_t)(capacity - t->capacity) * sizeof(*entries));
+    for (int i = capacity - 1; i >= t->capacity; i--) {
+      entries[i].next = t->free_head;
+      t->free_head = i;
+    }
+    t->entries = entries;
+    t->capacity = capacity;
+  }
+  int slot = t->free_head;
+  SocketPoll_Source *src = &t->entries[slot];
+  t->free_head = src->next;
+  unsigned generation = (src->generation + 1) % GENERATION_LIMIT;
+  memset(src, 0, sizeof(*src));
+  src->generation = generation;
+  src->handle = handle_of(slot, generation);
+  src->kind = kind;
+  src->fd = -1;
+  src->next = -1;
+  src->reg.registered = 1;
+  src->reg.events = kind;
+  src->reg.data = data;
+  src->reg.slot = -1;
+  t->count++;
+  *out = src;
+  return 0;
+}
+
+SocketPoll_Source *SocketPoll_source_get(SocketPoll_Base *base, int handle) {
+  if (!SOCKETPOLL_IS_HANDLE(handle)) return NULL;
+  unsigned v = (unsigned)(SOCKETPOLL_HANDLE_MAX - handle);
+  int slot = (int)(v & (SLOT_LIMIT - 1));
+  if (slot >= base->sources.capacity) return NULL;
+  SocketPoll_Source *src = &base->sources.entries[slot];
+  return src->reg.registered && src->handle == handle ? src : NULL;
+}
+
+SocketPoll_Source *SocketPoll_source_find_pid(SocketPoll_Base *base, int pid) {
+  for (int i = 0; i < base->sources.capacity; i++) {
+    SocketPoll_Source *src = &base->sources.entries[i];
+    if (src->reg.registered && !src->spent && src->kind == POLL_EXIT && src->pid == pid) return src;
+  }
+  return NULL;
+}
+
+static int slot_of(SocketPoll_Base *base, SocketPoll_Source *src) {
+  return (int)(src - base->sources.entries);
+}
+
+static void free_slot(SocketPoll_Base *base, SocketPoll_Source *src) {
+  unsigned generation = src->generation;
+  memset(src, 0, sizeof(*src));
+  src->generation = generation;
+  src->fd = -1;
+  src->next = base->sources.free_head;
+  base->sources.free_head = slot_of(base, src);
+  base->sources.count--;
+}
+
+void SocketPoll_source_remove(SocketPoll_Base *base, SocketPoll_Source *src) {
+  invalidate(base, &src->reg, src->handle);
+  if (src->spent) {
+    /* On the spent list: unlink it there. */
+    int slot = slot_of(base, src);
+    for (int *p = &base->sources.spent_head; *p >= 0; p = &base->sources.entries[*p].next) {
+      if (*p == slot) {
+        *p = src->next;
+        break;
+      }
+    }
+  }
+  free_slot(base, src);
+}
+
+SocketPoll_Source *SocketPoll_emit_source(SocketPoll_Base *base, SocketPoll_Source *src, int events) {
+  if (emit(base, &src->reg, src->handle, events) == NULL) return NULL;
+  if (!src->repeat && !src->spent) {
+    src->spent = 1;
+    src->next = base->sources.spent_head;
+    base->sources.spent_head = slot_of(base, src);
+  }
+  return src;
+}
+
+/* Spent sources were reported by the previous wait; they are forgotten now. */
+static void sweep_spent(SocketPoll_Base *base) {
+  int slot = base->sources.spent_head;
+  base->sources.spent_head = -1;
+  while (slot >= 0) {
+    SocketPoll_Source *src = &base->sources.entries[slot];
+    slot = src->next;
+    free_slot(base, src);
+  }
+}
+
+void SocketPoll_sources_each(SocketPoll_Base *base, void (*fn)(SocketPoll_Source *, void *), void *arg) {
+  for (int i = 0; i < base->sources.capacity; i++) {
+    SocketPoll_Source *src = &base->sources.entries[i];
+    if (src->reg.registered) fn(src, arg);
+  }
+}
+
+int SocketPoll_check_timer(int interval_ms, int flags, int *handle) {
+  if (handle == NULL || interval_ms < 1 || (flags & ~SOCKETPOLL_TIMER_REPEAT)) return -EINVAL;
+  return 0;
+}
+
+int SocketPoll_pidfd_open(int pid) {
+  if (pid <= 0) return -EINVAL; /* 0 and negative pids name process groups elsewhere */
+#ifdef __linux__
+  long fd = syscall(SYS_pidfd_open, (pid_t)pid, 0);
+  if (fd < 0) return -errno;
+  /* pidfd_open sets close-on-exec itself (a pidfd is always O_CLOEXEC). */
+  return (int)fd;
+#else
+  return -ENOSYS;
+#endif
+}
+
+static int have_pidfd;
+static pthread_once_t have_pidfd_once = PTHREAD_ONCE_INIT;
+
+static void probe_pidfd(void) {
+  int fd = SocketPoll_pidfd_open((int)getpid());
+  have_pidfd = fd >= 0;
+  if (fd >= 0) close(fd);
+}
+
+int SocketPoll_have_pidfd(void) {
+  pthread_once(&have_pidfd_once, probe_pidfd);
+  return have_pidfd;
+}
+
 /* ---- time ---------------------------------------------------------------------------------- */
 
-static int64_t now_ms(void) {
+int64_t SocketPoll_now_ns(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int64_t now_ms(void) {
+  return SocketPoll_now_ns() / 1000000;
 }
 
 int64_t SocketPoll_deadline(int timeout_ms) {

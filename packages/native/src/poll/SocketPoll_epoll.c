@@ -5,12 +5,18 @@
  * double add is EEXIST from the kernel, and an fd that was closed without del (epoll forgot it by
  * itself) can be added again. Each epoll_event carries fd and a registration generation, so an
  * event the kernel queued for an fd that another thread deleted and re-added meanwhile is dropped.
+ *
+ * Timers are timerfds (CLOCK_MONOTONIC) and process watches pidfds, registered in the same epoll;
+ * their token is the source's handle (negative, so never an fd's token). An expired timerfd is read
+ * only when its event fits in the batch, so a full buffer leaves it readable for the next wait; the
+ * count it returns (expiries since the last read) is what coalesces late expiries into one event.
  */
 #define _GNU_SOURCE
 
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "poll/SocketPoll_backend.h"
@@ -49,6 +55,17 @@ static int from_epoll(uint32_t ev) {
 
 static uint64_t token(int fd, uint32_t generation) {
   return ((uint64_t)generation << 32) | (uint32_t)fd;
+}
+
+/* A timer's or process's token: its handle in the low half, nothing in the high half. An fd's
+ * low half is the fd (>= 0), the wakeup token's is -1. */
+static uint64_t source_token(int handle) {
+  return (uint64_t)(uint32_t)handle;
+}
+
+static int token_handle(uint64_t data) {
+  int low = (int)(uint32_t)data;
+  return (data >> 32) == 0 && SOCKETPOLL_IS_HANDLE(low) ? low : 0;
 }
 
 static int supported_modes(void) {
@@ -92,9 +109,16 @@ fail:
   return NULL;
 }
 
+static void close_source_fd(SocketPoll_Source *src, void *arg) {
+  (void)arg;
+  if (src->fd >= 0) close(src->fd);
+  src->fd = -1;
+}
+
 void SocketPoll_free(SocketPoll_T *pollp) {
   if (pollp == NULL || *pollp == NULL) return;
   SocketPoll_T poll = *pollp;
+  if (poll->base.out) SocketPoll_sources_each(&poll->base, close_source_fd, NULL);
   if (poll->epfd >= 0) close(poll->epfd);
   SocketPoll_wakeup_close(&poll->wakeup);
   free(poll->kevents);
@@ -154,7 +178,108 @@ out:
   return rc;
 }
 
+/* The kernel side of a source: out of the epoll, closed. Caller holds the mutex. */
+static void release_source(SocketPoll_T poll, SocketPoll_Source *src) {
+  if (src->fd < 0) return;
+  epoll_ctl(poll->epfd, EPOLL_CTL_DEL, src->fd, NULL);
+  close(src->fd);
+  src->fd = -1;
+}
+
+/* Registers a source's fd (a timerfd or pidfd, owned by the source) in the epoll. */
+static int watch_source(SocketPoll_T poll, SocketPoll_Source *src, int fd) {
+  src->fd = fd;
+  struct epoll_event ev = {.events = EPOLLIN, .data.u64 = source_token(src->handle)};
+  if (epoll_ctl(poll->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+    int rc = -errno;
+    close(fd);
+    src->fd = -1;
+    return rc;
+  }
+  return 0;
+}
+
+int SocketPoll_add_timer(SocketPoll_T poll, int interval_ms, int flags, void *data, int *handle) {
+  int rc = SocketPoll_check_timer(interval_ms, flags, handle);
+  if (rc < 0) return rc;
+  int fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+  if (fd < 0) return -errno;
+  struct itimerspec its = {0};
+  its.it_value.tv_sec = interval_ms / 1000;
+  its.it_value.tv_nsec = (long)(interval_ms % 1000) * 1000000L;
+  if (flags & SOCKETPOLL_TIMER_REPEAT) its.it_interval = its.it_value;
+  pthread_mutex_lock(&poll->base.mutex);
+  SocketPoll_Source *src;
+  rc = SocketPoll_source_new(&poll->base, POLL_TIMER, data, &src);
+  if (rc < 0) {
+    close(fd);
+    goto out;
+  }
+  src->repeat = (flags & SOCKETPOLL_TIMER_REPEAT) != 0;
+  src->interval_ms = interval_ms;
+  rc = watch_source(poll, src, fd);
+  /* Armed after it is watched: an expiry cannot come before the source exists. */
+  if (rc == 0 && timerfd_settime(fd, 0, &its, NULL) < 0) {
+    rc = -errno;
+    release_source(poll, src);
+  }
+  if (rc < 0) SocketPoll_source_remove(&poll->base, src);
+  else *handle = src->handle;
+out:
+  pthread_mutex_unlock(&poll->base.mutex);
+  return rc;
+}
+
+int SocketPoll_add_process(SocketPoll_T poll, int pid, void *data, int *handle) {
+  if (handle == NULL) return -EINVAL;
+  int fd = SocketPoll_pidfd_open(pid);
+  if (fd < 0) return fd; /* -ESRCH: gone already; -ENOSYS: Linux < 5.3 */
+  pthread_mutex_lock(&poll->base.mutex);
+  SocketPoll_Source *src;
+  int rc = SocketPoll_source_find_pid(&poll->base, pid) ? -EEXIST
+                                                        : SocketPoll_source_new(&poll->base, POLL_EXIT, data, &src);
+  if (rc < 0) {
+    close(fd);
+    goto out;
+  }
+  src->pid = pid;
+  rc = watch_source(poll, src, fd);
+  if (rc < 0) SocketPoll_source_remove(&poll->base, src);
+  else *handle = src->handle;
+out:
+  pthread_mutex_unlock(&poll->base.mutex);
+  return rc;
+}
+
+static int del_source(SocketPoll_T poll, int handle) {
+  pthread_mutex_lock(&poll->base.mutex);
+  SocketPoll_Source *src = SocketPoll_source_get(&poll->base, handle);
+  if (src != NULL) {
+    release_source(poll, src);
+    SocketPoll_source_remove(&poll->base, src);
+  }
+  pthread_mutex_unlock(&poll->base.mutex);
+  return src != NULL ? 0 : -ENOENT;
+}
+
+/* A source's kernel event. Caller holds the mutex. */
+static void dispatch_source(SocketPoll_T poll, int handle) {
+  SocketPoll_Source *src = SocketPoll_source_get(&poll->base, handle);
+  if (src == NULL || src->spent || src->fd < 0) return; /* deleted meanwhile */
+  if (poll->base.out_count >= poll->base.max_events) return; /* stays readable: next wait */
+  if (src->kind == POLL_TIMER) {
+    uint64_t expiries;
+    ssize_t n;
+    do n = read(src->fd, &expiries, sizeof(expiries));
+    while (n < 0 && errno == EINTR);
+    if (n != (ssize_t)sizeof(expiries)) return; /* EAGAIN: consumed by an earlier wait */
+  }
+  SocketPoll_emit_source(&poll->base, src, src->kind);
+  if (src->spent) release_source(poll, src);
+}
+
 int SocketPoll_del(SocketPoll_T poll, int fd) {
+  if (SOCKETPOLL_IS_HANDLE(fd)) return del_source(poll, fd);
   if (fd < 0) return -EBADF;
   int rc = 0;
   pthread_mutex_lock(&poll->base.mutex);
@@ -194,6 +319,11 @@ int SocketPoll_wait(SocketPoll_T poll, SocketEvent_T **events, int timeout_ms) {
         woken = 1;
         continue;
       }
+      int handle = token_handle(data);
+      if (handle != 0) {
+        dispatch_source(poll, handle);
+        continue;
+      }
       int fd = (int)(uint32_t)data;
       SocketPoll_Registration *reg = SocketPoll_table_get(&poll->base.table, fd);
       if (reg == NULL || (uint32_t)reg->state != (uint32_t)(data >> 32)) continue; /* stale */
@@ -223,6 +353,12 @@ const char *SocketPoll_get_backend_name(SocketPoll_T poll) {
 int SocketPoll_get_supported_modes(SocketPoll_T poll) {
   (void)poll;
   return supported_modes();
+}
+
+int SocketPoll_get_supported_sources(SocketPoll_T poll) {
+  (void)poll;
+  return SOCKETPOLL_SOURCE_FD | SOCKETPOLL_SOURCE_TIMER |
+         (SocketPoll_have_pidfd() ? SOCKETPOLL_SOURCE_PROCESS : 0);
 }
 
 int SocketPoll_get_fd(SocketPoll_T poll) {

@@ -50,6 +50,12 @@
  *     reader is gone) is not an error: the fd is registered and the condition is reported by
  *     the READ/watch knote, as mio does.
  *
+ * Timers are EVFILT_TIMER knotes (data = interval in ms, the default unit on macOS and FreeBSD;
+ * EV_ONESHOT unless repeating) and process watches EVFILT_PROC knotes with NOTE_EXIT (which the
+ * kernel deletes after the exit). A timer knote's ident is its handle's slot-and-generation number
+ * (timers have their own ident space), a process knote's the pid; udata is the handle. kevent's
+ * data for a timer counts the expiries since the last report: late expiries coalesce.
+ *
  * Wakeup: an EVFILT_USER knote with EV_CLEAR, triggered with NOTE_TRIGGER; triggers before the
  * wait that retrieves it coalesce into one event. SocketPoll_get_fd returns the kqueue fd, which
  * is readable while kevent() has events to return.
@@ -367,7 +373,76 @@ out:
   return rc;
 }
 
+/* One change for a source's knote, applied synchronously (EV_RECEIPT). 0 or a negative errno. */
+static int source_change(SocketPoll_T poll, uintptr_t ident, int16_t filter, uint16_t flags,
+                         uint32_t fflags, intptr_t data, int handle) {
+  struct kevent kev, out;
+  EV_SET(&kev, ident, filter, flags | EV_RECEIPT, fflags, data, (void *)(intptr_t)handle);
+  int n;
+  do n = kevent(poll->kq, &kev, 1, &out, 1, &zero_timeout);
+  while (n < 0 && errno == EINTR);
+  if (n < 0) return -errno;
+  if (n == 1 && (out.flags & EV_ERROR) && out.data != 0) return -(int)out.data;
+  return 0;
+}
+
+static uintptr_t timer_ident(int handle) {
+  return (uintptr_t)(unsigned)(SOCKETPOLL_HANDLE_MAX - handle);
+}
+
+int SocketPoll_add_timer(SocketPoll_T poll, int interval_ms, int flags, void *data, int *handle) {
+  int rc = SocketPoll_check_timer(interval_ms, flags, handle);
+  if (rc < 0) return rc;
+  pthread_mutex_lock(&poll->base.mutex);
+  SocketPoll_Source *src;
+  rc = SocketPoll_source_new(&poll->base, POLL_TIMER, data, &src);
+  if (rc < 0) goto out;
+  src->repeat = (flags & SOCKETPOLL_TIMER_REPEAT) != 0;
+  src->interval_ms = interval_ms;
+  rc = source_change(poll, timer_ident(src->handle), EVFILT_TIMER,
+                     (uint16_t)(EV_ADD | (src->repeat ? 0 : EV_ONESHOT)), 0, interval_ms, src->handle);
+  if (rc < 0) SocketPoll_source_remove(&poll->base, src);
+  else *handle = src->handle;
+out:
+  pthread_mutex_unlock(&poll->base.mutex);
+  return rc;
+}
+
+int SocketPoll_add_process(SocketPoll_T poll, int pid, void *data, int *handle) {
+  if (handle == NULL || pid <= 0) return -EINVAL;
+  pthread_mutex_lock(&poll->base.mutex);
+  SocketPoll_Source *src;
+  /* One knote per pid: a second watch would silently modify the first. */
+  int rc = SocketPoll_source_find_pid(&poll->base, pid) ? -EEXIST
+                                                        : SocketPoll_source_new(&poll->base, POLL_EXIT, data, &src);
+  if (rc < 0) goto out;
+  src->pid = pid;
+  rc = source_change(poll, (uintptr_t)pid, EVFILT_PROC, EV_ADD | EV_ONESHOT, NOTE_EXIT, 0, src->handle);
+  if (rc < 0) SocketPoll_source_remove(&poll->base, src); /* -ESRCH: gone already */
+  else *handle = src->handle;
+out:
+  pthread_mutex_unlock(&poll->base.mutex);
+  return rc;
+}
+
+static int del_source(SocketPoll_T poll, int handle) {
+  pthread_mutex_lock(&poll->base.mutex);
+  SocketPoll_Source *src = SocketPoll_source_get(&poll->base, handle);
+  if (src != NULL) {
+    /* A spent source's knote was deleted by the kernel (EV_ONESHOT, or the exit). ENOENT too when
+     * the timer fired and was deleted between the kernel's report and now. */
+    if (!src->spent) {
+      if (src->kind == POLL_TIMER) source_change(poll, timer_ident(handle), EVFILT_TIMER, EV_DELETE, 0, 0, handle);
+      else source_change(poll, (uintptr_t)src->pid, EVFILT_PROC, EV_DELETE, 0, 0, handle);
+    }
+    SocketPoll_source_remove(&poll->base, src);
+  }
+  pthread_mutex_unlock(&poll->base.mutex);
+  return src != NULL ? 0 : -ENOENT;
+}
+
 int SocketPoll_del(SocketPoll_T poll, int fd) {
+  if (SOCKETPOLL_IS_HANDLE(fd)) return del_source(poll, fd);
   if (fd < 0) return -EBADF;
   int rc = 0;
   pthread_mutex_lock(&poll->base.mutex);
@@ -441,6 +516,13 @@ int SocketPoll_wait(SocketPoll_T poll, SocketEvent_T **events, int timeout_ms) {
         woken = 1; /* EV_CLEAR: retrieving it reset it */
         continue;
       }
+      if (kev->filter == EVFILT_TIMER || kev->filter == EVFILT_PROC) {
+        SocketPoll_Source *src = SocketPoll_source_get(&poll->base, (int)(intptr_t)kev->udata);
+        if (src == NULL || src->spent) continue; /* deleted meanwhile */
+        if (kev->filter == EVFILT_PROC && !(kev->fflags & NOTE_EXIT)) continue;
+        SocketPoll_emit_source(&poll->base, src, src->kind);
+        continue;
+      }
       int fd = (int)kev->ident;
       SocketPoll_Registration *reg = SocketPoll_table_get(&poll->base.table, fd);
       if (reg == NULL || (uint32_t)reg->state != (uint32_t)(uintptr_t)kev->udata) continue; /* stale */
@@ -487,6 +569,11 @@ const char *SocketPoll_get_backend_name(SocketPoll_T poll) {
 int SocketPoll_get_supported_modes(SocketPoll_T poll) {
   (void)poll;
   return supported_modes();
+}
+
+int SocketPoll_get_supported_sources(SocketPoll_T poll) {
+  (void)poll;
+  return SOCKETPOLL_SOURCE_FD | SOCKETPOLL_SOURCE_TIMER | SOCKETPOLL_SOURCE_PROCESS;
 }
 
 int SocketPoll_get_fd(SocketPoll_T poll) {

@@ -39,6 +39,17 @@
  * when a one-byte recv(MSG_PEEK | MSG_DONTWAIT) returns 0, i.e. a socket at end of stream; for a
  * registration of POLL_RDHUP without POLL_READ, or a non-socket, only the POLLHUP rule applies.
  *
+ * Timers have no kernel object: each one's next expiry (deadline_ns) lives in its source, and every
+ * wait folds the nearest one into poll()'s timeout (rounded up to whole milliseconds, so poll()
+ * never returns before it), then reports the timers whose deadline has passed. Late expiries
+ * coalesce: a repeating timer that missed k intervals is reported once and its next deadline is
+ * the first one still ahead on its original schedule. Adding a timer interrupts a sleeping poll()
+ * (like add/mod/del) so the new deadline takes effect. Finding the nearest deadline scans the
+ * timers, O(timers) per wait, in line with poll()'s own O(registered).
+ *
+ * Process watches are pidfds (Linux 5.3+) in the pollfd array, beside the registered fds; their
+ * slot's `source` is the handle. Where there is no pidfd, SocketPoll_add_process is -ENOTSUP.
+ *
  * Complexity: add, mod, del O(1) (amortised: the arrays grow by doubling); wait O(n) in the number
  * of registered fds (poll() itself scans them all, then so does the dispatch; the private copy is
  * another O(n) memcpy, only after a change).
@@ -72,6 +83,7 @@
 typedef struct PollSlot {
   int fd;
   uint32_t generation;
+  int source; /* the handle of the process watch this pidfd belongs to; 0 for a registered fd */
 } PollSlot;
 
 struct SocketPoll {
@@ -195,6 +207,7 @@ SocketPoll_T SocketPoll_new(int max_events) {
   poll->fds[0].revents = 0;
   poll->slots[0].fd = poll->wakeup.read_fd;
   poll->slots[0].generation = 0;
+  poll->slots[0].source = 0;
   poll->nfds = 1;
   poll->dirty = 1;
   return poll;
@@ -205,9 +218,16 @@ fail:
   return NULL;
 }
 
+static void close_source_fd(SocketPoll_Source *src, void *arg) {
+  (void)arg;
+  if (src->fd >= 0) close(src->fd);
+  src->fd = -1;
+}
+
 void SocketPoll_free(SocketPoll_T *pollp) {
   if (pollp == NULL || *pollp == NULL) return;
   SocketPoll_T poll = *pollp;
+  if (poll->base.out) SocketPoll_sources_each(&poll->base, close_source_fd, NULL);
   SocketPoll_wakeup_close(&poll->wakeup);
   free(poll->fds);
   free(poll->slots);
@@ -250,6 +270,7 @@ int SocketPoll_add(SocketPoll_T poll, int fd, int events, void *data) {
   poll->fds[slot].revents = 0;
   poll->slots[slot].fd = fd;
   poll->slots[slot].generation = ++poll->generation;
+  poll->slots[slot].source = 0;
   changed(poll);
 out:
   pthread_mutex_unlock(&poll->base.mutex);
@@ -276,7 +297,95 @@ out:
   return rc;
 }
 
+/* The registration (of an fd, or of a process watch's pidfd) that owns array entry slot. */
+static SocketPoll_Registration *slot_owner(SocketPoll_T poll, int slot) {
+  const PollSlot *s = &poll->slots[slot];
+  if (s->source != 0) return &SocketPoll_source_get(&poll->base, s->source)->reg;
+  return SocketPoll_table_get(&poll->base.table, s->fd);
+}
+
+/* Swap-removes array entry slot: the last entry moves into the hole. Caller holds the mutex. */
+static void remove_slot(SocketPoll_T poll, int slot) {
+  int last = poll->nfds - 1;
+  if (slot != last) {
+    poll->fds[slot] = poll->fds[last];
+    poll->slots[slot] = poll->slots[last];
+    slot_owner(poll, slot)->slot = slot;
+  }
+  poll->nfds--;
+}
+
+/* The kernel side of a source: a process watch's pidfd leaves the array and is closed. */
+static void release_source(SocketPoll_T poll, SocketPoll_Source *src) {
+  if (src->fd < 0) return;
+  remove_slot(poll, src->reg.slot);
+  close(src->fd);
+  src->fd = -1;
+  src->reg.slot = -1;
+  changed(poll);
+}
+
+int SocketPoll_add_timer(SocketPoll_T poll, int interval_ms, int flags, void *data, int *handle) {
+  int rc = SocketPoll_check_timer(interval_ms, flags, handle);
+  if (rc < 0) return rc;
+  pthread_mutex_lock(&poll->base.mutex);
+  SocketPoll_Source *src;
+  rc = SocketPoll_source_new(&poll->base, POLL_TIMER, data, &src);
+  if (rc == 0) {
+    src->repeat = (flags & SOCKETPOLL_TIMER_REPEAT) != 0;
+    src->interval_ms = interval_ms;
+    src->deadline_ns = SocketPoll_now_ns() + (int64_t)interval_ms * 1000000;
+    *handle = src->handle;
+    changed(poll); /* a sleeping poll() must take the new deadline into account */
+  }
+  pthread_mutex_unlock(&poll->base.mutex);
+  return rc;
+}
+
+int SocketPoll_add_process(SocketPoll_T poll, int pid, void *data, int *handle) {
+  if (handle == NULL) return -EINVAL;
+  if (!SocketPoll_have_pidfd()) return -ENOTSUP; /* no pidfd: nothing poll() could watch */
+  int fd = SocketPoll_pidfd_open(pid);
+  if (fd < 0) return fd; /* -ESRCH: gone already */
+  pthread_mutex_lock(&poll->base.mutex);
+  SocketPoll_Source *src = NULL;
+  int rc = SocketPoll_source_find_pid(&poll->base, pid) ? -EEXIST : 0;
+  if (rc == 0) rc = reserve(&poll->fds, &poll->slots, &poll->capacity, poll->nfds + 1);
+  if (rc == 0) rc = SocketPoll_source_new(&poll->base, POLL_EXIT, data, &src);
+  if (rc < 0) {
+    close(fd);
+    goto out;
+  }
+  src->pid = pid;
+  src->fd = fd;
+  int slot = src->reg.slot = poll->nfds++;
+  poll->fds[slot].fd = fd;
+  poll->fds[slot].events = POLLIN;
+  poll->fds[slot].revents = 0;
+  poll->slots[slot].fd = fd;
+  poll->slots[slot].generation = ++poll->generation;
+  poll->slots[slot].source = src->handle;
+  *handle = src->handle;
+  changed(poll);
+out:
+  pthread_mutex_unlock(&poll->base.mutex);
+  return rc;
+}
+
+static int del_source(SocketPoll_T poll, int handle) {
+  pthread_mutex_lock(&poll->base.mutex);
+  SocketPoll_Source *src = SocketPoll_source_get(&poll->base, handle);
+  if (src != NULL) {
+    release_source(poll, src);
+    SocketPoll_source_remove(&poll->base, src);
+    changed(poll);
+  }
+  pthread_mutex_unlock(&poll->base.mutex);
+  return src != NULL ? 0 : -ENOENT;
+}
+
 int SocketPoll_del(SocketPoll_T poll, int fd) {
+  if (SOCKETPOLL_IS_HANDLE(fd)) return del_source(poll, fd);
   if (fd < 0) return -EBADF;
   int rc = 0;
   pthread_mutex_lock(&poll->base.mutex);
@@ -286,13 +395,7 @@ int SocketPoll_del(SocketPoll_T poll, int fd) {
     goto out;
   }
   /* No kernel call: a closed fd is forgotten like any other. Swap-remove its entry. */
-  int slot = reg->slot, last = poll->nfds - 1;
-  if (slot != last) {
-    poll->fds[slot] = poll->fds[last];
-    poll->slots[slot] = poll->slots[last];
-    SocketPoll_table_get(&poll->base.table, poll->slots[slot].fd)->slot = slot;
-  }
-  poll->nfds--;
+  remove_slot(poll, reg->slot);
   SocketPoll_invalidate_fd(&poll->base, fd);
   SocketPoll_table_remove(&poll->base.table, fd);
   changed(poll);
@@ -313,6 +416,49 @@ static int refresh_copy(SocketPoll_T poll) {
   return 0;
 }
 
+/* A process watch's pidfd polled readable: the process has exited. Caller holds the mutex. */
+static void dispatch_process(SocketPoll_T poll, const PollSlot *polled) {
+  SocketPoll_Source *src = SocketPoll_source_get(&poll->base, polled->source);
+  /* Deleted (or its pidfd released) while we were in poll(), or a later generation. */
+  if (src == NULL || src->spent || src->reg.slot < 0 ||
+      poll->slots[src->reg.slot].generation != polled->generation)
+    return;
+  if (SocketPoll_emit_source(&poll->base, src, POLL_EXIT) != NULL) release_source(poll, src);
+}
+
+/* What one scan of the timers found: the nearest deadline still ahead (-1: none). */
+struct timer_scan {
+  SocketPoll_T poll;
+  int64_t now;
+  int64_t next;
+  int fire; /* report the timers that are due (else only find the nearest deadline) */
+};
+
+static void scan_timer(SocketPoll_Source *src, void *arg) {
+  struct timer_scan *scan = arg;
+  if (src->kind != POLL_TIMER || src->spent) return;
+  if (scan->fire && src->deadline_ns <= scan->now &&
+      SocketPoll_emit_source(&scan->poll->base, src, POLL_TIMER) != NULL) {
+    if (!src->repeat) return;
+    /* Coalesce: skip every deadline that has passed; stay on the original schedule. */
+    int64_t interval = (int64_t)src->interval_ms * 1000000;
+    src->deadline_ns += ((scan->now - src->deadline_ns) / interval + 1) * interval;
+  }
+  if (scan->next < 0 || src->deadline_ns < scan->next) scan->next = src->deadline_ns;
+}
+
+/* Reports the due timers (fire) and returns the milliseconds until the nearest deadline left,
+ * rounded up (-1: no timers). Caller holds the mutex. */
+static int scan_timers(SocketPoll_T poll, int fire) {
+  struct timer_scan scan = {poll, SocketPoll_now_ns(), -1, fire};
+  SocketPoll_sources_each(&poll->base, scan_timer, &scan);
+  if (scan.next < 0) return -1;
+  int64_t left = scan.next - SocketPoll_now_ns();
+  if (left <= 0) return 0;
+  int64_t ms = (left + 999999) / 1000000;
+  return ms > 0x7fffffff ? 0x7fffffff : (int)ms;
+}
+
 /* Turns the private copy's results (`ready` entries have revents) into the output buffer. Caller
  * holds the mutex. */
 static void dispatch(SocketPoll_T poll, int ready) {
@@ -324,6 +470,11 @@ static void dispatch(SocketPoll_T poll, int ready) {
     struct pollfd *pfd = &poll->wfds[i];
     if (pfd->revents == 0) continue;
     ready--;
+    if (poll->wslots[i].source != 0) {
+      dispatch_process(poll, &poll->wslots[i]);
+      pfd->revents = 0;
+      continue;
+    }
     int fd = poll->wslots[i].fd;
     SocketPoll_Registration *reg = SocketPoll_table_get(&poll->base.table, fd);
     /* Deleted, or deleted and re-added, while we were in poll(). */
@@ -366,10 +517,13 @@ int SocketPoll_wait(SocketPoll_T poll, SocketEvent_T **events, int timeout_ms) {
       pthread_mutex_unlock(&poll->base.mutex);
       return rc;
     }
+    int timer_ms = poll->base.sources.count > 0 ? scan_timers(poll, 0) : -1;
+    int poll_timeout = timeout;
+    if (timer_ms >= 0 && (poll_timeout < 0 || timer_ms < poll_timeout)) poll_timeout = timer_ms;
     poll->polling = 1;
     pthread_mutex_unlock(&poll->base.mutex);
 
-    int n = sys_poll(poll->wfds, (nfds_t)poll->wnfds, timeout);
+    int n = sys_poll(poll->wfds, (nfds_t)poll->wnfds, poll_timeout);
     int err = errno;
 
     pthread_mutex_lock(&poll->base.mutex);
@@ -395,13 +549,16 @@ int SocketPoll_wait(SocketPoll_T poll, SocketEvent_T **events, int timeout_ms) {
     int woken = atomic_exchange(&poll->notified, 0);
     SocketPoll_begin_batch(&poll->base);
     if (n > signalled) dispatch(poll, n - signalled);
+    if (poll->base.sources.count > 0) scan_timers(poll, 1);
     int count = poll->base.out_count;
-    if (count > 0 || woken || n == 0) {
+    /* n == 0 with the caller's time not up: poll() slept until a timer's deadline. */
+    if (count > 0 || woken || (n == 0 && poll_timeout == timeout)) {
       pthread_mutex_unlock(&poll->base.mutex);
       *events = poll->base.out;
       return count;
     }
-    /* Only an internal interrupt or stale results: not a result. Resume with the time left. */
+    /* Only an internal interrupt, stale results or a timer not quite due: not a result. Resume
+     * with the time left. */
     timeout = SocketPoll_time_left(deadline);
     if (timeout == 0) {
       pthread_mutex_unlock(&poll->base.mutex);
@@ -426,6 +583,12 @@ const char *SocketPoll_get_backend_name(SocketPoll_T poll) {
 int SocketPoll_get_supported_modes(SocketPoll_T poll) {
   (void)poll;
   return supported_modes();
+}
+
+int SocketPoll_get_supported_sources(SocketPoll_T poll) {
+  (void)poll;
+  return SOCKETPOLL_SOURCE_FD | SOCKETPOLL_SOURCE_TIMER |
+         (SocketPoll_have_pidfd() ? SOCKETPOLL_SOURCE_PROCESS : 0);
 }
 
 int SocketPoll_get_fd(SocketPoll_T poll) {

@@ -3,7 +3,8 @@
  *
  * Lets the kqueue backend (src/poll/SocketPoll_kqueue.c) be compiled and run by the test suites on
  * Linux, where there is no kqueue (Debian does not package libkqueue). It implements only what the
- * backend uses — EVFILT_READ, EVFILT_WRITE, EVFILT_EXCEPT (NOTE_OOB) on fds, EVFILT_USER, the
+ * backend uses — EVFILT_READ, EVFILT_WRITE, EVFILT_EXCEPT (NOTE_OOB) on fds, EVFILT_USER,
+ * EVFILT_TIMER (milliseconds), EVFILT_PROC (NOTE_EXIT), the
  * actions EV_ADD/EV_DELETE/EV_ENABLE/EV_DISABLE, the flags EV_CLEAR/EV_ONESHOT/EV_DISPATCH/
  * EV_RECEIPT, and the returned EV_EOF/EV_ERROR — with the semantics of FreeBSD's kqueue(2)
  * (sys/kern/kern_event.c) and macOS's kqueue(2) man page. tests: test_kqueue_emulation.c.
@@ -76,6 +77,14 @@
  *  13. kevent() returns -1/EINTR when a signal interrupts the wait (as the kernel does: kevent is
  *      never restarted); it does not return early with 0 events for a wakeup that finds nothing
  *      (an item dropped as stale): it waits again for the time left.
+ *  14. EVFILT_TIMER and EVFILT_PROC knotes are a timerfd (CLOCK_MONOTONIC) or a pidfd (Linux 5.3+;
+ *      ENOSYS before) each, in one more inner epoll. They take EV_ADD, EV_DELETE, EV_ONESHOT and
+ *      EV_RECEIPT only (EV_ENABLE, EV_DISABLE, EV_CLEAR, EV_DISPATCH: EINVAL). A timer's data is
+ *      the interval in milliseconds (fflags must be 0: no NOTE_SECONDS/NOTE_USECONDS), and the
+ *      returned data the expiries since the last report. EVFILT_PROC takes NOTE_EXIT only; the exit
+ *      is reported with EV_EOF | EV_ONESHOT and data 0 (the status of a process that is not our
+ *      child cannot be read on Linux), and the knote is then gone. A pid that does not exist is
+ *      ESRCH, as with kqueue.
  */
 #define _GNU_SOURCE
 #define SOCKETPOLL_KQUEUE_EMULATION_IMPLEMENTATION /* our own close() is the real one */
@@ -93,6 +102,8 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -103,6 +114,9 @@ enum { M_LEVEL, M_CLEAR, NMODE };
 enum { MAX_USER = 8, KQ_TABLE_SIZE = 1 << 16 };
 
 #define SOFT_TOKEN UINT64_MAX
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
 #define MODE_FLAGS (EV_CLEAR | EV_ONESHOT | EV_DISPATCH)
 
 struct knote {
@@ -134,8 +148,21 @@ struct uknote {
   void *udata;
 };
 
+/* EVFILT_TIMER / EVFILT_PROC knote (choice 14). */
+struct sknote {
+  int16_t filter;
+  uintptr_t ident;
+  uint16_t flags;
+  void *udata;
+  int fd; /* timerfd or pidfd */
+  uint32_t gen;
+};
+
 struct kq {
   int epfd; /* the outer epoll: the kq fd */
+  int sources_ep;           /* inner epoll of the sknotes' fds, -1 until the first */
+  struct sknote **sknotes;  /* index (the epoll token's low half) -> knote */
+  int nsknotes;
   int soft_efd;
   int inner[NFILT][NMODE];
   pthread_mutex_t mu;
@@ -172,6 +199,12 @@ static void kq_destroy(struct kq *kq) {
     for (int m = 0; m < NMODE; m++)
       if (kq->inner[f][m] >= 0) close(kq->inner[f][m]);
   if (kq->soft_efd >= 0) close(kq->soft_efd);
+  if (kq->sources_ep >= 0) close(kq->sources_ep);
+  for (int i = 0; i < kq->nsknotes; i++) {
+    if (kq->sknotes[i] != NULL) close(kq->sknotes[i]->fd);
+    free(kq->sknotes[i]);
+  }
+  free(kq->sknotes);
   for (int fd = 0; fd < kq->nfds; fd++)
     for (int f = 0; f < NFILT; f++) free(kq->fds[fd][f]);
   free(kq->fds);
@@ -225,6 +258,7 @@ int kqueue(void) {
   for (int f = 0; f < NFILT; f++)
     for (int m = 0; m < NMODE; m++) kq->inner[f][m] = -1;
   kq->soft_efd = -1;
+  kq->sources_ep = -1;
   pthread_mutex_init(&kq->mu, NULL);
   int err;
   kq->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -506,6 +540,122 @@ static int register_user(struct kq *kq, struct kevent *kev) {
   return 0;
 }
 
+/* ---- EVFILT_TIMER and EVFILT_PROC (choice 14) --------------------------------------------------- */
+
+static int sknote_find(struct kq *kq, int16_t filter, uintptr_t ident) {
+  for (int i = 0; i < kq->nsknotes; i++) {
+    struct sknote *k = kq->sknotes[i];
+    if (k != NULL && k->filter == filter && k->ident == ident) return i;
+  }
+  return -1;
+}
+
+static void sknote_free(struct kq *kq, int i) {
+  struct sknote *k = kq->sknotes[i];
+  epoll_ctl(kq->sources_ep, EPOLL_CTL_DEL, k->fd, NULL);
+  close(k->fd);
+  free(k);
+  kq->sknotes[i] = NULL;
+}
+
+static int timer_arm(int fd, intptr_t ms, int oneshot) {
+  struct itimerspec its = {0};
+  its.it_value.tv_sec = (time_t)(ms / 1000);
+  its.it_value.tv_nsec = (long)(ms % 1000) * 1000000L;
+  if (!oneshot) its.it_interval = its.it_value;
+  return timerfd_settime(fd, 0, &its, NULL) < 0 ? errno : 0;
+}
+
+static int register_source(struct kq *kq, struct kevent *kev) {
+  if (kev->flags & (EV_ENABLE | EV_DISABLE | EV_CLEAR | EV_DISPATCH)) return EINVAL;
+  int i = sknote_find(kq, kev->filter, kev->ident);
+  if (kev->flags & EV_DELETE) {
+    if (i < 0) return ENOENT;
+    sknote_free(kq, i);
+    return 0;
+  }
+  if (!(kev->flags & EV_ADD)) return i < 0 ? ENOENT : 0;
+  if (kev->filter == EVFILT_TIMER && (kev->data <= 0 || kev->fflags != 0)) return EINVAL;
+  if (kev->filter == EVFILT_PROC && (kev->fflags != NOTE_EXIT || kev->ident > INT_MAX)) return EINVAL;
+  if (i >= 0) { /* EV_ADD of an existing knote: new udata, and a timer restarts with the new data */
+    struct sknote *k = kq->sknotes[i];
+    k->udata = kev->udata;
+    return k->filter == EVFILT_TIMER ? timer_arm(k->fd, kev->data, (k->flags & EV_ONESHOT) != 0) : 0;
+  }
+  if (kq->sources_ep < 0) {
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+    if (ep < 0) return errno;
+    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = NFILT * NMODE};
+    if (epoll_ctl(kq->epfd, EPOLL_CTL_ADD, ep, &ev) < 0) {
+      int err = errno;
+      close(ep);
+      return err;
+    }
+    kq->sources_ep = ep;
+  }
+  int slot = -1;
+  for (int j = 0; j < kq->nsknotes && slot < 0; j++)
+    if (kq->sknotes[j] == NULL) slot = j;
+  if (slot < 0) {
+    int n = kq->nsknotes ? kq->nsknotes * 2 : 16;
+    void *p = realloc(kq->sknotes, (size_t)n * sizeof(*kq->sknotes));
+    if (p == NULL) return ENOMEM;
+    kq->sknotes = p;
+    memset(kq->sknotes + kq->nsknotes, 0, (size_t)(n - kq->nsknotes) * sizeof(*kq->sknotes));
+    slot = kq->nsknotes;
+    kq->nsknotes = n;
+  }
+  int fd;
+  if (kev->filter == EVFILT_TIMER) fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+  else fd = (int)syscall(SYS_pidfd_open, (pid_t)kev->ident, 0);
+  if (fd < 0) return errno; /* ESRCH: no such process; ENOSYS: Linux < 5.3 */
+  struct sknote *k = calloc(1, sizeof(*k));
+  int err = k == NULL ? ENOMEM : 0;
+  if (err == 0) {
+    k->filter = kev->filter;
+    k->ident = kev->ident;
+    k->flags = kev->flags & EV_ONESHOT;
+    k->udata = kev->udata;
+    k->fd = fd;
+    k->gen = ++kq->next_gen;
+    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = ((uint64_t)k->gen << 32) | (uint32_t)slot};
+    if (epoll_ctl(kq->sources_ep, EPOLL_CTL_ADD, fd, &ev) < 0) err = errno;
+  }
+  if (err == 0 && k->filter == EVFILT_TIMER) err = timer_arm(fd, kev->data, (k->flags & EV_ONESHOT) != 0);
+  if (err != 0) {
+    if (k != NULL && kq->sources_ep >= 0) epoll_ctl(kq->sources_ep, EPOLL_CTL_DEL, fd, NULL);
+    close(fd);
+    free(k);
+    return err;
+  }
+  kq->sknotes[slot] = k;
+  return 0;
+}
+
+static int collect_sources(struct kq *kq, struct kevent *out, int room) {
+  if (kq->sources_ep < 0 || room <= 0) return 0;
+  struct epoll_event evs[64];
+  int got = epoll_wait(kq->sources_ep, evs, room < 64 ? room : 64, 0);
+  int n = 0;
+  for (int i = 0; i < got; i++) {
+    int slot = (int)(uint32_t)evs[i].data.u64;
+    struct sknote *k = slot < kq->nsknotes ? kq->sknotes[slot] : NULL;
+    if (k == NULL || k->gen != (uint32_t)(evs[i].data.u64 >> 32)) continue;
+    if (k->filter == EVFILT_TIMER) {
+      uint64_t expiries;
+      if (read(k->fd, &expiries, sizeof(expiries)) != (ssize_t)sizeof(expiries)) continue;
+      EV_SET(&out[n], k->ident, EVFILT_TIMER, k->flags, 0, (intptr_t)expiries, k->udata);
+      n++;
+      if (k->flags & EV_ONESHOT) sknote_free(kq, slot);
+    } else {
+      EV_SET(&out[n], k->ident, EVFILT_PROC, k->flags | EV_EOF | EV_ONESHOT, NOTE_EXIT, 0, k->udata);
+      n++;
+      sknote_free(kq, slot);
+    }
+  }
+  return n;
+}
+
 /* ---- collecting events ------------------------------------------------------------------------- */
 
 static int collect_user(struct kq *kq, struct kevent *out, int room) {
@@ -620,6 +770,7 @@ static int collect(struct kq *kq, struct kevent *out, int room) {
   int n = collect_user(kq, out, room);
   n += collect_vnodes(kq, out + n, room - n);
   n += collect_epoll(kq, out + n, room - n);
+  n += collect_sources(kq, out + n, room - n);
   soft_update(kq);
   return n;
 }
@@ -678,6 +829,7 @@ int kevent(int kqfd, const struct kevent *changelist, int nchanges, struct keven
     int err;
     if (kev.filter == EVFILT_USER) err = register_user(kq, &kev);
     else if (filt_index(kev.filter) >= 0) err = register_fd(kq, &kev);
+    else if (kev.filter == EVFILT_TIMER || kev.filter == EVFILT_PROC) err = register_source(kq, &kev);
     else err = EINVAL;
     if (err != 0 || (kev.flags & EV_RECEIPT)) {
       if (nevents - nerr <= 0) {

@@ -41,6 +41,8 @@ struct kevent {
 /* Filters */
 #define EVFILT_READ   (-1)
 #define EVFILT_WRITE  (-2)
+#define EVFILT_PROC   (-5)
+#define EVFILT_TIMER  (-7)
 #define EVFILT_USER   (-10)
 #define EVFILT_EXCEPT (-15)
 
@@ -74,6 +76,9 @@ struct kevent {
 
 /* EVFILT_EXCEPT */
 #define NOTE_OOB 0x00000002
+
+/* EVFILT_PROC */
+#define NOTE_EXIT 0x80000000
 
 int kqueue(void);
 int kevent(int kq, const struct kevent *changelist, int nchanges, struct kevent *eventlist,
