@@ -171,3 +171,47 @@ export function systemError(
   const message = `${code}: ${hint(code, op, fd, backend)} (${op}${fd === undefined ? '' : ` fd ${fd}`}, ${syscall})`;
   return new SocketPollError(message, code, negErrno, syscall, fd);
 }
+
+/** What the user can do about each errno of a timer or process operation. */
+function sourceHint(code: string, op: string, subject: string, backend: BackendName): string {
+  switch (code) {
+    case 'ESRCH':
+      return `${subject} does not exist: it has exited already (and been reaped), or never existed`;
+    case 'ENOSYS':
+      return `watching a process needs pidfd_open, which this kernel lacks (Linux 5.3 or later); check poll.supportedSources before addProcess()`;
+    case 'ENOTSUP':
+    case 'EOPNOTSUPP':
+      return `the ${backend} backend cannot watch processes on this system (it needs a pidfd, Linux 5.3 or later); check poll.supportedSources before addProcess()`;
+    case 'EEXIST':
+      return `${subject} is already watched by this poller; keep the handle addProcess() returned`;
+    case 'ENOENT':
+      return `${subject} is not live in this poller: cancelled already, from another poller, or a one-shot source whose event was delivered in an earlier batch`;
+    case 'EPERM':
+      return `not allowed to watch ${subject}`;
+    case 'EMFILE':
+    case 'ENFILE':
+      return `too many open files: each timer (epoll) or process watch holds one; close some, or raise the limit (ulimit -n)`;
+    case 'ENOMEM':
+      return `out of memory`;
+    default:
+      return `${op} failed`;
+  }
+}
+
+/** @internal builds the SocketPollError for a timer or process operation (`subject`: "process 42", "timer"). */
+export function sourceError(
+  negErrno: number,
+  op: string,
+  syscall: string,
+  backend: BackendName,
+  subject: string,
+): SocketPollError {
+  let code: string;
+  try {
+    code = getSystemErrorName(negErrno);
+  } catch {
+    code = `E${-negErrno}`;
+  }
+  const message = `${code}: ${sourceHint(code, op, subject, backend)} (${op} ${subject}, ${syscall})`;
+  return new SocketPollError(message, code, negErrno, syscall);
+}

@@ -32,6 +32,26 @@ export const POLL_RDHUP = 0x20;
  */
 export const POLL_INVALID = 0x40;
 
+/**
+ * Output only: the event is a timer's expiry ({@link SocketPoll.addTimer}); `ev.source` is the
+ * timer's handle and `ev.fd` is `NaN`.
+ *
+ * ```ts
+ * for (const ev of poll.wait()) if (ev.events & POLL_TIMER) console.log('timer', ev.data);
+ * ```
+ */
+export const POLL_TIMER = 0x1000;
+
+/**
+ * Output only: the event is a process's exit ({@link SocketPoll.addProcess}); `ev.source` is the
+ * watch's handle and `ev.fd` is `NaN`.
+ *
+ * ```ts
+ * for (const ev of poll.wait()) if (ev.events & POLL_EXIT) console.log('exited:', ev.source?.pid);
+ * ```
+ */
+export const POLL_EXIT = 0x2000;
+
 /** Every flag `add()`/`mod()` accept in `events`. */
 export const POLL_ALL = POLL_READ | POLL_WRITE | POLL_ERROR | POLL_HANGUP | POLL_PRIORITY | POLL_RDHUP;
 

@@ -18,6 +18,8 @@ export {
   POLL_PRIORITY,
   POLL_RDHUP,
   POLL_INVALID,
+  POLL_TIMER,
+  POLL_EXIT,
   POLL_ALL,
   type PollMode,
   type BackendName,
@@ -30,6 +32,7 @@ export {
   type BatchCallback,
   type WakeupHandle,
 } from './socketpoll';
+export { PollSource, type SourceKind, type TimerOptions } from './sources';
 export { wakeup } from './wakeup';
 export { type DeliveryPath } from './delivery';
 export { currentRuntime, type RuntimeInfo } from './runtime';

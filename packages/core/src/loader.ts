@@ -27,6 +27,9 @@ export interface NativePoller {
   close(): void;
   backendName(): string;
   supportedModes(): number;
+  supportedSources(): number;
+  addTimer(ms: number, repeat: boolean, token: number): number;
+  addProcess(pid: number, token: number): number;
   fd(): number;
   count(): number;
   id(): number;

@@ -8,12 +8,23 @@ import {
   InvalidArgValueError,
   OutOfRangeError,
   SocketPollStateError,
+  sourceError,
   systemError,
 } from './errors';
 import { type BackendName, MODE_BITS, POLL_ALL, type PollMode, SUPPORTS_BITS } from './flags';
 import { loadBackend, type LoadedBackend, type NativePoller } from './loader';
 import { type DeliveryPath, prefersUvPoll } from './delivery';
 import { blockingWait } from './wait-slices';
+import {
+  checkPid,
+  checkTimerMs,
+  checkTimerOptions,
+  HANDLE_MAX,
+  PollSource,
+  SOURCE_BITS,
+  type SourceKind,
+  type TimerOptions,
+} from './sources';
 
 /** Options for {@link SocketPoll}'s constructor. */
 export interface SocketPollOptions {
@@ -37,14 +48,22 @@ export interface RegisterOptions {
   mode?: PollMode;
 }
 
-/** One ready fd. */
+/** One ready fd, expired timer or exited process. */
 export interface PollEvent<T = unknown> {
-  /** The file descriptor; `-1` once the entry was cancelled by `del()` during its batch. */
+  /**
+   * The file descriptor; `-1` once the entry was cancelled by `del()` during its batch; `NaN` for a
+   * timer or a process (see `source`), so `fd < 0` is true for cancelled entries only.
+   */
   fd: number;
-  /** What it is ready for: `POLL_READ | POLL_WRITE | POLL_ERROR | …`; `0` once cancelled. */
+  /**
+   * What happened: `POLL_READ | POLL_WRITE | POLL_ERROR | …` for an fd, `POLL_TIMER` for a timer,
+   * `POLL_EXIT` for a process; `0` once cancelled.
+   */
   events: number;
-  /** The data given to `add()`/`mod()` for this fd (`undefined` once cancelled). */
+  /** The data given to `add()`/`mod()` (or `addTimer()`/`addProcess()`); `undefined` once cancelled. */
   data: T;
+  /** The handle of the timer or process this event is for; `undefined` for an fd (and once cancelled). */
+  source?: PollSource;
 }
 
 /**
@@ -68,16 +87,31 @@ interface Registration<T> {
   data: T;
 }
 
+interface SourceRegistration<T> {
+  token: number;
+  data: T;
+  source: PollSource;
+  /** The batch that delivered the last event of a one-shot source (it is forgotten after it). */
+  spentIn?: PollEvent<T>[];
+}
+
 interface PendingWait<T> {
   resolve(events: PollEvent<T>[]): void;
   reject(error: Error): void;
   timer?: NodeJS.Timeout;
 }
 
-const SYSCALLS: Readonly<Record<BackendName, { ctl: string; wait: string }>> = {
-  epoll: { ctl: 'epoll_ctl', wait: 'epoll_wait' },
-  kqueue: { ctl: 'kevent', wait: 'kevent' },
-  poll: { ctl: 'fcntl', wait: 'poll' },
+interface Syscalls {
+  ctl: string;
+  wait: string;
+  timer: string;
+  process: string;
+}
+
+const SYSCALLS: Readonly<Record<BackendName, Syscalls>> = {
+  epoll: { ctl: 'epoll_ctl', wait: 'epoll_wait', timer: 'timerfd_create', process: 'pidfd_open' },
+  kqueue: { ctl: 'kevent', wait: 'kevent', timer: 'kevent', process: 'kevent' },
+  poll: { ctl: 'fcntl', wait: 'poll', timer: 'poll', process: 'pidfd_open' },
 };
 
 const MAX_EVENTS_LIMIT = 1 << 20;
@@ -124,12 +158,20 @@ export class SocketPoll<T = unknown> {
    * ```
    */
   readonly delivery: DeliveryPath;
+  /**
+   * What this poller can watch here: `['fd', 'timer', 'process']`, without `'process'` where the
+   * kernel has no pidfd (Linux before 5.3; the poll backend on systems other than Linux).
+   */
+  readonly supportedSources: readonly SourceKind[];
 
   readonly #backend: LoadedBackend;
   readonly #native: NativePoller;
   readonly #buffer: Int32Array;
   readonly #regs = new Map<number, Registration<T>>();
-  readonly #syscalls: { ctl: string; wait: string };
+  readonly #sources = new Map<number, SourceRegistration<T>>();
+  readonly #handles = new WeakMap<PollSource, number>();
+  #spent: number[] = [];
+  readonly #syscalls: Syscalls;
   #nextToken = 1;
   #closed = false;
   #started = false;
@@ -176,6 +218,10 @@ export class SocketPoll<T = unknown> {
     this.delivery = uvPoll && this.#native.fd() >= 0 ? 'uvpoll' : 'thread';
     const bits = this.#native.supportedModes();
     this.supportedModes = Object.freeze(MODES.filter((m) => (bits & SUPPORTS_BITS[m]) !== 0));
+    const sources = this.#native.supportedSources();
+    this.supportedSources = Object.freeze(
+      (Object.keys(SOURCE_BITS) as SourceKind[]).filter((k) => (sources & SOURCE_BITS[k]) !== 0),
+    );
   }
 
   /** The number of registered fds. */
@@ -245,18 +291,75 @@ export class SocketPoll<T = unknown> {
   }
 
   /**
-   * Unregisters `fd`. Call it before closing the fd. An event for `fd` still in the batch being
-   * handled is cancelled (its `fd` becomes -1 and `events` 0), so it is never acted upon.
+   * Unregisters `fd`, or cancels a timer or process watch given its handle. Call it before closing
+   * the fd. An event for it still in the batch being handled is cancelled (its `fd` becomes -1 and
+   * `events` 0), so it is never acted upon.
    *
-   * @throws {@link SocketPollError} `ENOENT` when `fd` is not registered.
+   * ```ts
+   * poll.del(sock);
+   * poll.del(timer);   // a handle from addTimer() or addProcess()
+   * ```
+   * @throws {@link SocketPollError} `ENOENT` when `fd` is not registered (a handle: cancelled already,
+   * or a one-shot timer or process whose event came in an earlier batch).
    */
-  del(fd: number): this {
+  del(fd: number | PollSource): this {
     this.#checkOpen();
+    if (fd instanceof PollSource) return this.#delSource(fd);
     checkFd(fd);
     const rc = this.#native.del(fd);
     if (rc < 0) throw systemError(rc, 'del', this.#syscalls.ctl, this.backendName, fd);
     this.#forget(fd);
     return this;
+  }
+
+  /**
+   * Starts a timer: after `ms` milliseconds (and with `repeat`, every `ms` after that) the batch has
+   * an event with `events === POLL_TIMER`, `data` and `source` the returned handle. `poll.del(handle)`
+   * cancels it; a one-shot timer is forgotten once its event has been delivered.
+   *
+   * Expiries that no wait collected in time coalesce: a busy or late caller gets one event, not a
+   * burst, and a repeating timer stays on its schedule (start + k × ms). epoll uses a timerfd
+   * (CLOCK_MONOTONIC), kqueue EVFILT_TIMER, poll folds the nearest deadline into poll()'s timeout.
+   *
+   * ```ts
+   * const tick = poll.addTimer(100, 'tick', { repeat: true });
+   * for (const ev of poll.wait()) if (ev.source === tick) console.log(ev.data); // 'tick'
+   * ```
+   * @throws {@link OutOfRangeError} for `ms` outside 1 … 2147483647 (fractions round up).
+   */
+  addTimer(ms: number, data?: T, options?: TimerOptions): PollSource {
+    this.#checkOpen();
+    const interval = checkTimerMs(ms);
+    const repeat = checkTimerOptions(options);
+    const token = this.#token();
+    const handle = this.#native.addTimer(interval, repeat, token);
+    if (handle > HANDLE_MAX) throw sourceError(handle, 'addTimer', this.#syscalls.timer, this.backendName, 'timer');
+    return this.#keep(handle, token, data as T, new PollSource('timer', { ms: interval, repeat }));
+  }
+
+  /**
+   * Watches process `pid` (any process, not only a child of this one): when it exits the batch has
+   * one event with `events === POLL_EXIT`, `data` and `source` the returned handle; the watch is then
+   * forgotten. It does not reap the process. `poll.del(handle)` cancels the watch before that.
+   *
+   * ```ts
+   * const child = spawn('sleep', ['1']);
+   * poll.addProcess(child.pid!, 'sleeper');
+   * const [ev] = poll.wait();   // { fd: NaN, events: POLL_EXIT, data: 'sleeper', source }
+   * ```
+   * @throws {@link SocketPollError} `ESRCH` (no such process: exited and reaped already), `EEXIST`
+   * (already watched by this poller), `ENOSYS` (Linux older than 5.3), `ENOTSUP` (this backend cannot
+   * watch processes here: see {@link supportedSources}).
+   */
+  addProcess(pid: number, data?: T): PollSource {
+    this.#checkOpen();
+    checkPid(pid);
+    const token = this.#token();
+    const handle = this.#native.addProcess(pid, token);
+    if (handle > HANDLE_MAX) {
+      throw sourceError(handle, 'addProcess', this.#syscalls.process, this.backendName, `process ${pid}`);
+    }
+    return this.#keep(handle, token, data as T, new PollSource('process', { pid }));
   }
 
   /**
@@ -465,6 +568,8 @@ export class SocketPoll<T = unknown> {
     if (this.#current) for (const ev of this.#current) cancel(ev);
     this.#current = undefined;
     this.#regs.clear();
+    this.#sources.clear();
+    this.#spent = [];
     this.#settle([]);
   }
 
@@ -496,6 +601,32 @@ export class SocketPoll<T = unknown> {
     return token;
   }
 
+  #keep(handle: number, token: number, data: T, source: PollSource): PollSource {
+    this.#sources.set(handle, { token, data, source });
+    this.#handles.set(source, handle);
+    return source;
+  }
+
+  #delSource(source: PollSource): this {
+    const handle = this.#handles.get(source);
+    const reg = handle === undefined ? undefined : this.#sources.get(handle);
+    const subject = source.kind === 'timer' ? 'timer' : `process ${source.pid}`;
+    const enoent = -osConstants.errno.ENOENT;
+    // A one-shot source is forgotten after the batch that delivered its event.
+    if (handle === undefined || reg === undefined || (reg.spentIn && reg.spentIn !== this.#current)) {
+      throw sourceError(enoent, 'del', this.#syscalls.ctl, this.backendName, subject);
+    }
+    const rc = this.#native.del(handle);
+    // ENOENT for a spent source: the native side forgot it first; it is still ours to cancel.
+    if (rc < 0 && !(rc === enoent && reg.spentIn)) {
+      throw sourceError(rc, 'del', this.#syscalls.ctl, this.backendName, subject);
+    }
+    this.#sources.delete(handle);
+    const batch = this.#current;
+    if (batch) for (const ev of batch) if (ev.source === source) cancel(ev);
+    return this;
+  }
+
   #forget(fd: number): void {
     this.#regs.delete(fd);
     const batch = this.#current;
@@ -511,13 +642,37 @@ export class SocketPoll<T = unknown> {
     const buf = this.#buffer;
     const regs = this.#regs;
     const out: PollEvent<T>[] = [];
+    if (this.#spent.length > 0) this.#forgetSpent();
     for (let i = 0, j = 0; i < n; i++, j += 3) {
       const fd = buf[j];
+      if (fd <= HANDLE_MAX) {
+        this.#collectSource(out, fd, buf[j + 1], buf[j + 2]);
+        continue;
+      }
       const reg = regs.get(fd);
       if (reg === undefined || reg.token !== buf[j + 2]) continue;
       out.push({ fd, events: buf[j + 1], data: reg.data });
     }
     return out;
+  }
+
+  #collectSource(out: PollEvent<T>[], handle: number, events: number, token: number): void {
+    const reg = this.#sources.get(handle);
+    if (reg === undefined || reg.token !== token || reg.spentIn) return;
+    out.push({ fd: NaN, events, data: reg.data, source: reg.source });
+    if (!reg.source.repeat) {
+      reg.spentIn = out;
+      this.#spent.push(handle);
+    }
+  }
+
+  /** One-shot sources whose event was delivered by an earlier batch are gone (as in the C layer). */
+  #forgetSpent(): void {
+    for (const handle of this.#spent) {
+      const reg = this.#sources.get(handle);
+      if (reg?.spentIn) this.#sources.delete(handle);
+    }
+    this.#spent = [];
   }
 
   #startNative(): void {
@@ -539,6 +694,7 @@ export class SocketPoll<T = unknown> {
     this.#pending = undefined;
     if (pending.timer) clearTimeout(pending.timer);
     if (!this.#started && !this.#closed) this.#stopNative();
+    if (!this.#closed) this.#current = events; // also a timeout's []: the last batch returned
     pending.resolve(events);
   }
 
@@ -581,6 +737,7 @@ function cancel(ev: PollEvent<unknown>): void {
   ev.fd = -1;
   ev.events = 0;
   ev.data = undefined;
+  if (ev.source !== undefined) ev.source = undefined;
 }
 
 function checkBatch(fds: ArrayLike<number>, buffer: Uint8Array, chunkSize: number): Int32Array {

@@ -12,8 +12,10 @@
 //     useUvPoll: deliver through a uv_poll_t on the backend's fd (fd_watcher.cc) where there is
 //     one, else through a helper thread (thread_watcher.cc); fixed at the first start()
 //   delivery() -> 'uvpoll' | 'thread' | '' (not started yet)
-//   backendName(), supportedModes(), fd(), count(), id()
+//   backendName(), supportedModes(), supportedSources(), fd(), count(), id()
 //   wakeups() -> how many wakeups were asked for so far (wrapping uint32; wait() slices use it)
+//   addTimer(ms, repeat, token) / addProcess(pid, token) -> a handle (<= SOCKETPOLL_HANDLE_MAX,
+//   below every -errno) or -errno; del(handle) cancels it; its events come as (handle, .., token)
 //   wakeupById(id) (module function, any thread's copy of the addon) -> 0, -errno or -ENOENT
 //   uvPollAvailable (module value): this process exports the libuv functions fd_watcher.cc needs
 //   readEach / writeEach (module functions): batched read(2)/write(2), see batch_io.cc
@@ -137,6 +139,9 @@ class Poller : public Napi::ObjectWrap<Poller>, public Sink {
                            InstanceMethod<&Poller::Id>("id"),
                            InstanceMethod<&Poller::Delivery>("delivery"),
                            InstanceMethod<&Poller::Wakeups>("wakeups"),
+                           InstanceMethod<&Poller::AddTimer>("addTimer"),
+                           InstanceMethod<&Poller::AddProcess>("addProcess"),
+                           InstanceMethod<&Poller::SupportedSources>("supportedSources"),
                        });
   }
 
@@ -207,11 +212,11 @@ class Poller : public Napi::ObjectWrap<Poller>, public Sink {
     error.ThrowAsJavaScriptException();
   }
 
-  // Writes the live events as (fd, events, token) triples; skips invalidated entries.
+  // Writes the live events as (fd or handle, events, token) triples; skips invalidated entries.
   int CopyOut(SocketEvent_T* events, int count) {
     int n = 0;
     for (int i = 0; i < count; i++) {
-      if (events[i].fd < 0) continue;
+      if (events[i].fd == -1) continue;
       int32_t* out = buffer_ + 3 * n++;
       out[0] = events[i].fd;
       out[1] = events[i].events;
@@ -344,6 +349,31 @@ class Poller : public Napi::ObjectWrap<Poller>, public Sink {
     return Napi::Number::New(info.Env(), state_->wakeups.load(std::memory_order_relaxed));
   }
 
+  // addTimer(ms, repeat, token) / addProcess(pid, token): the handle, or -errno.
+  Napi::Value AddTimer(const Napi::CallbackInfo& info) {
+    if (!Open(info)) return info.Env().Undefined();
+    int ms = info[0].As<Napi::Number>().Int32Value();
+    int flags = info[1].ToBoolean().Value() ? SOCKETPOLL_TIMER_REPEAT : 0;
+    void* token = reinterpret_cast<void*>(static_cast<intptr_t>(info[2].As<Napi::Number>().Int32Value()));
+    int handle = 0;
+    int rc = SocketPoll_add_timer(state_->poll, ms, flags, token, &handle);
+    return Napi::Number::New(info.Env(), rc < 0 ? rc : handle);
+  }
+
+  Napi::Value AddProcess(const Napi::CallbackInfo& info) {
+    if (!Open(info)) return info.Env().Undefined();
+    int pid = info[0].As<Napi::Number>().Int32Value();
+    void* token = reinterpret_cast<void*>(static_cast<intptr_t>(info[1].As<Napi::Number>().Int32Value()));
+    int handle = 0;
+    int rc = SocketPoll_add_process(state_->poll, pid, token, &handle);
+    return Napi::Number::New(info.Env(), rc < 0 ? rc : handle);
+  }
+
+  Napi::Value SupportedSources(const Napi::CallbackInfo& info) {
+    if (!Open(info)) return info.Env().Undefined();
+    return Napi::Number::New(info.Env(), SocketPoll_get_supported_sources(state_->poll));
+  }
+
   PollState* state_ = nullptr;
   const char* delivery_ = "";
   Napi::Reference<Napi::Int32Array> buffer_ref_;
@@ -383,6 +413,13 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     c.Set("POLL_INVALID", POLL_INVALID);
     c.Set("POLL_EDGE", POLL_EDGE);
     c.Set("POLL_ONESHOT", POLL_ONESHOT);
+    c.Set("POLL_TIMER", POLL_TIMER);
+    c.Set("POLL_EXIT", POLL_EXIT);
+    c.Set("POLL_UNPOLLABLE_READY", POLL_UNPOLLABLE_READY);
+    c.Set("SOURCE_FD", SOCKETPOLL_SOURCE_FD);
+    c.Set("SOURCE_TIMER", SOCKETPOLL_SOURCE_TIMER);
+    c.Set("SOURCE_PROCESS", SOCKETPOLL_SOURCE_PROCESS);
+    c.Set("HANDLE_MAX", SOCKETPOLL_HANDLE_MAX);
     c.Set("SUPPORTS_LEVEL", SOCKETPOLL_SUPPORTS_LEVEL);
     c.Set("SUPPORTS_EDGE", SOCKETPOLL_SUPPORTS_EDGE);
     c.Set("SUPPORTS_ONESHOT", SOCKETPOLL_SUPPORTS_ONESHOT);
