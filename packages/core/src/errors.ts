@@ -133,8 +133,8 @@ function hint(code: string, op: string, fd: number | undefined, backend: Backend
       return `${f} is not an open file descriptor (already closed, or never opened)`;
     case 'EPERM':
       return backend === 'epoll'
-        ? `${f} cannot be watched by epoll: regular files and directories are always ready, so read them directly (or use the poll backend, which reports them as ready)`
-        : `${f} cannot be watched by ${backend}`;
+        ? `${f} cannot be watched by epoll: regular files, directories and /dev/null are always ready; pass { unpollable: 'ready' } to add() (or new SocketPoll({ unpollable: 'ready' })) to have it reported ready on every wait, as poll() does, or read it directly`
+        : `${f} cannot be watched by ${backend}; if it is always ready (a regular file, a directory), pass { unpollable: 'ready' } to add()`;
     case 'ENOTSUP':
     case 'EOPNOTSUPP':
       return `the ${backend} backend cannot honour this registration (see supportedModes)`;

@@ -28,6 +28,7 @@ export {
   SocketPoll,
   type SocketPollOptions,
   type RegisterOptions,
+  type Unpollable,
   type PollEvent,
   type BatchCallback,
   type WakeupHandle,

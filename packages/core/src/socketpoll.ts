@@ -40,12 +40,29 @@ export interface SocketPollOptions {
    * you built yourself. The test suite uses it for the kqueue build on the kqueue emulation.
    */
   addonPath?: string;
+  /** The default of {@link RegisterOptions.unpollable} for every `add()` of this poller. */
+  unpollable?: Unpollable;
 }
+
+/**
+ * What `add()` does with an fd the kernel refuses to watch because it is always ready: regular
+ * files, directories, `/dev/null` (epoll refuses them with `EPERM`; think `node app.js < input.txt`
+ * with stdin registered). `'error'` (default): throw `EPERM`. `'ready'`: register it anyway and
+ * report it ready for what was asked (`POLL_READ`/`POLL_WRITE`), as poll() does, on every backend:
+ * once per `wait()` in level mode, once per `add`/`mod` in edge and oneshot mode. See docs/sources.md.
+ *
+ * ```ts
+ * poll.add(0, POLL_READ, 'stdin', { unpollable: 'ready' });   // works for `< file` too
+ * ```
+ */
+export type Unpollable = 'error' | 'ready';
 
 /** Options for {@link SocketPoll.add} and {@link SocketPoll.mod}. */
 export interface RegisterOptions {
   /** `'level'` (default for `add`), `'edge'` or `'oneshot'`. `mod` keeps the current mode when omitted. */
   mode?: PollMode;
+  /** See {@link Unpollable}. Default: the constructor's `unpollable`, else `'error'`. `mod` keeps it. */
+  unpollable?: Unpollable;
 }
 
 /** One ready fd, expired timer or exited process. */
@@ -82,6 +99,7 @@ export type BatchCallback<T> = (events: PollEvent<T>[]) => void;
 
 interface Registration<T> {
   token: number;
+  unpollableBit: number;
   events: number;
   mode: PollMode;
   data: T;
@@ -169,6 +187,7 @@ export class SocketPoll<T = unknown> {
   readonly #buffer: Int32Array;
   readonly #regs = new Map<number, Registration<T>>();
   readonly #sources = new Map<number, SourceRegistration<T>>();
+  readonly #unpollable: Unpollable;
   readonly #handles = new WeakMap<PollSource, number>();
   #spent: number[] = [];
   readonly #syscalls: Syscalls;
@@ -202,6 +221,8 @@ export class SocketPoll<T = unknown> {
     if (options.addonPath !== undefined && typeof options.addonPath !== 'string') {
       throw new InvalidArgTypeError('options.addonPath', 'of type string', options.addonPath);
     }
+    this.#unpollable = options.unpollable ?? 'error';
+    checkUnpollable(this.#unpollable, 'options.unpollable');
     this.#backend = loadBackend({ backend: options.backend, addonPath: options.addonPath });
     this.backendName = this.#backend.name;
     this.#syscalls = SYSCALLS[this.backendName] ?? SYSCALLS.poll;
@@ -254,10 +275,11 @@ export class SocketPoll<T = unknown> {
     checkFd(fd);
     checkEvents(events);
     const mode = checkMode(options?.mode, 'level');
+    const unpollableBit = checkUnpollable(options?.unpollable ?? this.#unpollable, 'options.unpollable');
     const token = this.#token();
-    const rc = this.#native.add(fd, events | MODE_BITS[mode], token);
+    const rc = this.#native.add(fd, events | MODE_BITS[mode] | unpollableBit, token);
     if (rc < 0) throw systemError(rc, 'add', this.#syscalls.ctl, this.backendName, fd);
-    this.#regs.set(fd, { token, events, mode, data: data as T });
+    this.#regs.set(fd, { token, unpollableBit, events, mode, data: data as T });
     return this;
   }
 
@@ -277,7 +299,11 @@ export class SocketPoll<T = unknown> {
     const reg = this.#regs.get(fd);
     const mode = checkMode(options?.mode, reg?.mode ?? 'level');
     const token = reg?.token ?? this.#token();
-    const rc = this.#native.mod(fd, events | MODE_BITS[mode], token);
+    const unpollableBit =
+      options?.unpollable !== undefined
+        ? checkUnpollable(options.unpollable, 'options.unpollable')
+        : (reg?.unpollableBit ?? 0);
+    const rc = this.#native.mod(fd, events | MODE_BITS[mode] | unpollableBit, token);
     if (rc < 0) {
       if (rc === -osConstants.errno.ENOENT) this.#forget(fd);
       throw systemError(rc, 'mod', this.#syscalls.ctl, this.backendName, fd);
@@ -774,6 +800,15 @@ function checkEvents(events: unknown): asserts events is number {
   if (!Number.isInteger(events) || events < 0 || (events & ~POLL_ALL) !== 0) {
     throw new InvalidArgValueError('events', events, 'must be a combination of the POLL_* flags');
   }
+}
+
+const UNPOLLABLE_READY = 0x400; // POLL_UNPOLLABLE_READY of the C interface
+
+/** The C flag bit for an `unpollable` option. */
+function checkUnpollable(value: unknown, name: string): number {
+  if (value === 'ready') return UNPOLLABLE_READY;
+  if (value === 'error') return 0;
+  throw new InvalidArgValueError(name, value, "must be 'error' or 'ready'");
 }
 
 function checkMode(mode: unknown, fallback: PollMode): PollMode {

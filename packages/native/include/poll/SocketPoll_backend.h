@@ -34,7 +34,17 @@ typedef struct SocketPoll_Registration {
   int registered; /* 0: free entry */
   int out_index;  /* where SocketPoll_emit() put this fd in the buffer, if out_batch is current */
   unsigned out_batch;
+  int always_ready; /* registered with POLL_UNPOLLABLE_READY after the kernel refused it */
+  int ready_slot;   /* 1 + its index in the armed always-ready set; 0: not armed */
 } SocketPoll_Registration;
+
+/* The armed always-ready fds (POLL_UNPOLLABLE_READY): reported by every wait while armed. */
+typedef struct SocketPoll_ReadySet {
+  int *fds;
+  int count;
+  int capacity;
+  int scan_from; /* where the next emit starts, so a full buffer is fair to later fds */
+} SocketPoll_ReadySet;
 
 /* fd -> registration, a dense array indexed by fd (fds are small integers); grows by doubling. */
 typedef struct SocketPoll_FdTable {
@@ -81,6 +91,7 @@ typedef struct SocketPoll_Base {
   pthread_mutex_t mutex;
   SocketPoll_FdTable table;
   SocketPoll_SourceTable sources;
+  SocketPoll_ReadySet ready;
   SocketEvent_T *out; /* the buffer SocketPoll_wait() hands out, max_events long */
   int out_count;      /* entries of out filled by the last wait (the current dispatch) */
   int max_events;
@@ -106,6 +117,18 @@ void SocketPoll_invalidate_fd(SocketPoll_Base *base, int fd);
  * Returns NULL too when the buffer is full and fd has no entry yet. */
 void SocketPoll_begin_batch(SocketPoll_Base *base);
 SocketPoll_Registration *SocketPoll_emit(SocketPoll_Base *base, int fd, int events);
+
+/* ---- always-ready fds (POLL_UNPOLLABLE_READY) ---- */
+
+/* Arms fd's always-ready registration (add, or a mod that re-arms it). 0 or -ENOMEM. The backend
+ * then makes its wait return (its ready signal), since no kernel event will. */
+int SocketPoll_ready_arm(SocketPoll_Base *base, int fd);
+/* Disarms it (del, or after one report in edge/oneshot mode). */
+void SocketPoll_ready_disarm(SocketPoll_Base *base, int fd);
+/* Adds every armed always-ready fd to the batch: its READ/WRITE interest, once per wait; an
+ * edge or oneshot registration is disarmed by it. Returns how many stay armed (the backend keeps
+ * its ready signal raised while that is > 0, so the next wait returns at once too). */
+int SocketPoll_emit_ready(SocketPoll_Base *base);
 
 /* ---- timers and processes (see SocketPoll_add_timer in SocketPoll.h) ---- */
 

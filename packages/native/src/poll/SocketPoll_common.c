@@ -90,12 +90,13 @@ void SocketPoll_base_destroy(SocketPoll_Base *base) {
   free(base->out);
   free(base->table.entries);
   free(base->sources.entries);
+  free(base->ready.fds);
   memset(base, 0, sizeof(*base));
 }
 
 int SocketPoll_check_events(int fd, int events, int supported_modes) {
   if (fd < 0) return -EBADF;
-  if (events & ~(POLL_EVENT_MASK | POLL_MODE_MASK)) return -EINVAL;
+  if (events & ~(POLL_EVENT_MASK | POLL_MODE_MASK | POLL_UNPOLLABLE_READY)) return -EINVAL;
   int mode = events & POLL_MODE_MASK;
   if (mode == POLL_MODE_MASK) return -EINVAL; /* edge and oneshot at once */
   if (mode == POLL_EDGE && !(supported_modes & SOCKETPOLL_SUPPORTS_EDGE)) return -ENOTSUP;
@@ -166,6 +167,66 @@ SocketPoll_Registration *SocketPoll_emit(SocketPoll_Base *base, int fd, int even
   SocketPoll_Registration *reg = SocketPoll_table_get(&base->table, fd);
   if (reg == NULL) return NULL;
   return emit(base, reg, fd, events);
+}
+
+/* ---- always-ready fds ---------------------------------------------------------------------- */
+
+int SocketPoll_ready_arm(SocketPoll_Base *base, int fd) {
+  SocketPoll_Registration *reg = SocketPoll_table_get(&base->table, fd);
+  if (reg == NULL) return -ENOENT;
+  if (reg->ready_slot > 0) return 0;
+  SocketPoll_ReadySet *set = &base->ready;
+  if (set->count == set->capacity) {
+    int capacity = set->capacity ? set->capacity * 2 : 8;
+    int *fds = realloc(set->fds, (size_t)capacity * sizeof(*fds));
+    if (fds == NULL) return -ENOMEM;
+    set->fds = fds;
+    set->capacity = capacity;
+  }
+  set->fds[set->count++] = fd;
+  reg->ready_slot = set->count;
+  return 0;
+}
+
+void SocketPoll_ready_disarm(SocketPoll_Base *base, int fd) {
+  SocketPoll_Registration *reg = SocketPoll_table_get(&base->table, fd);
+  if (reg == NULL || reg->ready_slot == 0) return;
+  SocketPoll_ReadySet *set = &base->ready;
+  int i = reg->ready_slot - 1, last = set->count - 1;
+  if (i != last) { /* swap-remove */
+    set->fds[i] = set->fds[last];
+    SocketPoll_table_get(&base->table, set->fds[i])->ready_slot = i + 1;
+  }
+  set->count--;
+  reg->ready_slot = 0;
+}
+
+int SocketPoll_emit_ready(SocketPoll_Base *base) {
+  SocketPoll_ReadySet *set = &base->ready;
+  int n = set->count;
+  if (n == 0) return 0;
+  int start = set->scan_from < n ? set->scan_from : 0, next_start = 0, reported_once = 0;
+  for (int k = 0; k < n; k++) {
+    int fd = set->fds[(start + k) % n];
+    SocketPoll_Registration *reg = SocketPoll_table_get(&base->table, fd);
+    if (SocketPoll_emit(base, fd, reg->events & (POLL_READ | POLL_WRITE)) == NULL) {
+      next_start = (start + k) % n; /* buffer full: this one comes first next time */
+      break;
+    }
+    if (reg->events & POLL_MODE_MASK) {
+      reg->always_ready = 2; /* edge/oneshot: reported, to be disarmed below */
+      reported_once = 1;
+    }
+  }
+  /* Disarm from the top: a swap-remove moves an entry that was already looked at. */
+  for (int i = set->count - 1; reported_once && i >= 0; i--) {
+    SocketPoll_Registration *reg = SocketPoll_table_get(&base->table, set->fds[i]);
+    if (reg->always_ready != 2) continue;
+    reg->always_ready = 1;
+    SocketPoll_ready_disarm(base, set->fds[i]);
+  }
+  set->scan_from = next_start;
+  return set->count;
 }
 
 /* ---- timers and processes ------------------------------------------------------------------ */

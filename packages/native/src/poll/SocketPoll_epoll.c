@@ -10,6 +10,12 @@
  * their token is the source's handle (negative, so never an fd's token). An expired timerfd is read
  * only when its event fits in the batch, so a full buffer leaves it readable for the next wait; the
  * count it returns (expiries since the last read) is what coalesces late expiries into one event.
+ *
+ * POLL_UNPOLLABLE_READY: an fd epoll refuses with EPERM (regular files, directories, /dev/null:
+ * always ready, so epoll has nothing to wait for) is kept in the fd table only, in the shared
+ * always-ready set, and reported by every wait while armed. Since no kernel event announces it, an
+ * eventfd (`ready`) in the epoll is kept readable while the set is not empty: a blocking wait
+ * returns at once, and the epoll fd is readable for an event loop, as poll() would be.
  */
 #define _GNU_SOURCE
 
@@ -22,12 +28,14 @@
 #include "poll/SocketPoll_backend.h"
 
 #define WAKEUP_TOKEN UINT64_MAX
+#define READY_TOKEN (UINT64_MAX - 1)
 
 struct SocketPoll {
   SocketPoll_Base base; /* must be first */
   int epfd;
   struct epoll_event *kevents; /* what epoll_wait fills; only the waiting thread touches it */
   SocketPoll_Wakeup wakeup;
+  SocketPoll_Wakeup ready; /* readable while always-ready fds are armed */
   uint32_t generation; /* counts registrations; the registration's `state` holds its own */
 };
 
@@ -77,6 +85,7 @@ SocketPoll_T SocketPoll_new(int max_events) {
   if (poll == NULL) return NULL;
   poll->epfd = -1;
   poll->wakeup.read_fd = poll->wakeup.write_fd = -1;
+  poll->ready.read_fd = poll->ready.write_fd = -1;
   int rc = SocketPoll_base_init(&poll->base, max_events);
   if (rc < 0) {
     free(poll);
@@ -101,6 +110,13 @@ SocketPoll_T SocketPoll_new(int max_events) {
     rc = -errno;
     goto fail;
   }
+  rc = SocketPoll_wakeup_open(&poll->ready);
+  if (rc < 0) goto fail;
+  struct epoll_event ready = {.events = EPOLLIN, .data.u64 = READY_TOKEN};
+  if (epoll_ctl(poll->epfd, EPOLL_CTL_ADD, poll->ready.read_fd, &ready) < 0) {
+    rc = -errno;
+    goto fail;
+  }
   return poll;
 
 fail:
@@ -121,10 +137,34 @@ void SocketPoll_free(SocketPoll_T *pollp) {
   if (poll->base.out) SocketPoll_sources_each(&poll->base, close_source_fd, NULL);
   if (poll->epfd >= 0) close(poll->epfd);
   SocketPoll_wakeup_close(&poll->wakeup);
+  SocketPoll_wakeup_close(&poll->ready);
   free(poll->kevents);
   if (poll->base.out) SocketPoll_base_destroy(&poll->base);
   free(poll);
   *pollp = NULL;
+}
+
+/* Raises the ready signal: a wait must return now for the armed always-ready fds. */
+static void raise_ready(SocketPoll_T poll) {
+  SocketPoll_wakeup_signal(&poll->ready);
+}
+
+/* An fd epoll refused with EPERM, registered with POLL_UNPOLLABLE_READY. Caller holds the mutex. */
+static int add_always_ready(SocketPoll_T poll, int fd, int events, void *data) {
+  SocketPoll_Registration *reg = SocketPoll_table_get(&poll->base.table, fd);
+  if (reg != NULL && reg->always_ready) return -EEXIST;
+  SocketPoll_invalidate_fd(&poll->base, fd); /* a closed fd's number, reused */
+  SocketPoll_ready_disarm(&poll->base, fd);
+  int rc = SocketPoll_table_put(&poll->base.table, fd, events, data, &reg);
+  if (rc < 0) return rc;
+  reg->always_ready = 1;
+  rc = SocketPoll_ready_arm(&poll->base, fd);
+  if (rc < 0) {
+    SocketPoll_table_remove(&poll->base.table, fd);
+    return rc;
+  }
+  raise_ready(poll);
+  return 0;
 }
 
 int SocketPoll_add(SocketPoll_T poll, int fd, int events, void *data) {
@@ -135,11 +175,13 @@ int SocketPoll_add(SocketPoll_T poll, int fd, int events, void *data) {
   struct epoll_event ev = {.events = to_epoll(events), .data.u64 = token(fd, generation)};
   if (epoll_ctl(poll->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
     rc = -errno; /* EEXIST, EBADF, EPERM (regular files, directories), ENOMEM, ENOSPC */
+    if (rc == -EPERM && (events & POLL_UNPOLLABLE_READY)) rc = add_always_ready(poll, fd, events, data);
     goto out;
   }
   /* Still in the table although the kernel took the add: fd was closed without del and its
    * number reused. Whatever the current dispatch holds for it belongs to the old file. */
   SocketPoll_invalidate_fd(&poll->base, fd);
+  SocketPoll_ready_disarm(&poll->base, fd);
   SocketPoll_Registration *reg;
   rc = SocketPoll_table_put(&poll->base.table, fd, events, data, &reg);
   if (rc < 0) {
@@ -159,6 +201,14 @@ int SocketPoll_mod(SocketPoll_T poll, int fd, int events, void *data) {
   SocketPoll_Registration *reg = SocketPoll_table_get(&poll->base.table, fd);
   if (reg == NULL) {
     rc = -ENOENT;
+    goto out;
+  }
+  if (reg->always_ready) { /* no kernel registration: re-arm it */
+    rc = SocketPoll_ready_arm(&poll->base, fd);
+    if (rc < 0) goto out;
+    reg->events = events;
+    reg->data = data;
+    raise_ready(poll);
     goto out;
   }
   struct epoll_event ev = {.events = to_epoll(events), .data.u64 = token(fd, (uint32_t)reg->state)};
@@ -283,12 +333,15 @@ int SocketPoll_del(SocketPoll_T poll, int fd) {
   if (fd < 0) return -EBADF;
   int rc = 0;
   pthread_mutex_lock(&poll->base.mutex);
-  if (SocketPoll_table_get(&poll->base.table, fd) == NULL) {
+  SocketPoll_Registration *reg = SocketPoll_table_get(&poll->base.table, fd);
+  if (reg == NULL) {
     rc = -ENOENT;
     goto out;
   }
+  SocketPoll_ready_disarm(&poll->base, fd);
   /* EBADF/ENOENT: the fd was closed before del; the kernel has already dropped it. */
-  if (epoll_ctl(poll->epfd, EPOLL_CTL_DEL, fd, NULL) < 0 && errno != EBADF && errno != ENOENT) {
+  if (!reg->always_ready && epoll_ctl(poll->epfd, EPOLL_CTL_DEL, fd, NULL) < 0 && errno != EBADF &&
+      errno != ENOENT) {
     rc = -errno;
     goto out;
   }
@@ -319,6 +372,10 @@ int SocketPoll_wait(SocketPoll_T poll, SocketEvent_T **events, int timeout_ms) {
         woken = 1;
         continue;
       }
+      if (data == READY_TOKEN) {
+        SocketPoll_wakeup_drain(&poll->ready); /* raised again below while fds stay armed */
+        continue;
+      }
       int handle = token_handle(data);
       if (handle != 0) {
         dispatch_source(poll, handle);
@@ -329,6 +386,7 @@ int SocketPoll_wait(SocketPoll_T poll, SocketEvent_T **events, int timeout_ms) {
       if (reg == NULL || (uint32_t)reg->state != (uint32_t)(data >> 32)) continue; /* stale */
       SocketPoll_emit(&poll->base, fd, from_epoll(poll->kevents[i].events));
     }
+    if (poll->base.ready.count > 0 && SocketPoll_emit_ready(&poll->base) > 0) raise_ready(poll);
     int count = poll->base.out_count;
     pthread_mutex_unlock(&poll->base.mutex);
     *events = poll->base.out;

@@ -56,6 +56,12 @@
  * (timers have their own ident space), a process knote's the pid; udata is the handle. kevent's
  * data for a timer counts the expiries since the last report: late expiries coalesce.
  *
+ * POLL_UNPOLLABLE_READY: with it, regular files and directories are not given to kqueue (its
+ * vnode filters report "not at end of file" for READ, not poll()'s "always ready"), nor is an fd
+ * kqueue refuses with EPERM; they go to the shared always-ready set, reported by every wait while
+ * armed. A second EVFILT_USER knote (READY_IDENT, EV_CLEAR) is triggered whenever the set is armed,
+ * so a blocking wait returns and the kqueue fd is readable for an event loop.
+ *
  * Wakeup: an EVFILT_USER knote with EV_CLEAR, triggered with NOTE_TRIGGER; triggers before the
  * wait that retrieves it coalesce into one event. SocketPoll_get_fd returns the kqueue fd, which
  * is readable while kevent() has events to return.
@@ -79,6 +85,7 @@
 #include "poll/SocketPoll_backend.h"
 
 #define WAKEUP_IDENT 0 /* EVFILT_USER has its own ident space */
+#define READY_IDENT 1  /* triggered while always-ready fds are armed */
 
 /* Registration slot bits: the knotes registered for the fd, and what kind of fd it is. */
 #define K_READ        0x001
@@ -275,15 +282,19 @@ SocketPoll_T SocketPoll_new(int max_events) {
    * a kqueue is not inherited by fork anyway, but the fd number would be). */
   int fdfl = fcntl(poll->kq, F_GETFD);
   if (fdfl >= 0) fcntl(poll->kq, F_SETFD, fdfl | FD_CLOEXEC);
-  struct kevent kev, out;
-  EV_SET(&kev, WAKEUP_IDENT, EVFILT_USER, EV_ADD | EV_CLEAR | EV_RECEIPT, 0, 0, NULL);
-  if (kevent(poll->kq, &kev, 1, &out, 1, &zero_timeout) < 0) {
+  struct kevent kev[2], out[2];
+  EV_SET(&kev[0], WAKEUP_IDENT, EVFILT_USER, EV_ADD | EV_CLEAR | EV_RECEIPT, 0, 0, NULL);
+  EV_SET(&kev[1], READY_IDENT, EVFILT_USER, EV_ADD | EV_CLEAR | EV_RECEIPT, 0, 0, NULL);
+  int got = kevent(poll->kq, kev, 2, out, 2, &zero_timeout);
+  if (got < 0) {
     rc = -errno;
     goto fail;
   }
-  if ((out.flags & EV_ERROR) && out.data != 0) {
-    rc = -(int)out.data;
-    goto fail;
+  for (int i = 0; i < got; i++) {
+    if ((out[i].flags & EV_ERROR) && out[i].data != 0) {
+      rc = -(int)out[i].data;
+      goto fail;
+    }
   }
   return poll;
 
@@ -303,6 +314,31 @@ void SocketPoll_free(SocketPoll_T *pollp) {
   *pollp = NULL;
 }
 
+/* Triggers the ready knote: a wait must return now for the armed always-ready fds. */
+static void raise_ready(SocketPoll_T poll) {
+  struct kevent kev;
+  EV_SET(&kev, READY_IDENT, EVFILT_USER, 0, NOTE_TRIGGER, 0, NULL);
+  int n;
+  do n = kevent(poll->kq, &kev, 1, NULL, 0, NULL);
+  while (n < 0 && errno == EINTR);
+}
+
+/* fd with POLL_UNPOLLABLE_READY, kept out of kqueue. Caller holds the mutex. */
+static int add_always_ready(SocketPoll_T poll, int fd, int events, void *data) {
+  SocketPoll_Registration *reg;
+  int rc = SocketPoll_table_put(&poll->base.table, fd, events, data, &reg);
+  if (rc < 0) return rc;
+  reg->always_ready = 1;
+  reg->slot = 0; /* no knotes */
+  rc = SocketPoll_ready_arm(&poll->base, fd);
+  if (rc < 0) {
+    SocketPoll_table_remove(&poll->base.table, fd);
+    return rc;
+  }
+  raise_ready(poll);
+  return 0;
+}
+
 int SocketPoll_add(SocketPoll_T poll, int fd, int events, void *data) {
   int rc = SocketPoll_check_events(fd, events, supported_modes());
   if (rc < 0) return rc;
@@ -320,13 +356,20 @@ int SocketPoll_add(SocketPoll_T poll, int fd, int events, void *data) {
     rc = -errno;
     goto out;
   }
+  int unpollable = (events & POLL_UNPOLLABLE_READY) != 0;
+  if (unpollable && (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode))) {
+    rc = add_always_ready(poll, fd, events, data);
+    goto out;
+  }
   int kind = (S_ISFIFO(st.st_mode) ? K_FIFO : 0) | ((fl & O_ACCMODE) == O_WRONLY ? K_WRONLY : 0);
   int slot = wanted_knotes(events, kind) | kind;
   uint32_t generation = ++poll->generation;
   struct change changes[MAX_CHANGES];
   int n = plan_changes(fd, 0, kind, events, slot, udata_of(generation), changes);
   rc = apply_changes(poll, changes, n);
+  if (rc == -EPERM && unpollable) rc = add_always_ready(poll, fd, events, data);
   if (rc < 0) goto out;
+  if (SocketPoll_table_get(&poll->base.table, fd) != NULL) goto out; /* always-ready after all */
   SocketPoll_Registration *reg;
   rc = SocketPoll_table_put(&poll->base.table, fd, events, data, &reg);
   if (rc < 0) {
@@ -351,6 +394,14 @@ int SocketPoll_mod(SocketPoll_T poll, int fd, int events, void *data) {
   SocketPoll_Registration *reg = SocketPoll_table_get(&poll->base.table, fd);
   if (reg == NULL) {
     rc = -ENOENT;
+    goto out;
+  }
+  if (reg->always_ready) { /* no knotes: re-arm it */
+    rc = SocketPoll_ready_arm(&poll->base, fd);
+    if (rc < 0) goto out;
+    reg->events = events;
+    reg->data = data;
+    raise_ready(poll);
     goto out;
   }
   int kind = reg->slot & (K_FIFO | K_WRONLY);
@@ -451,8 +502,10 @@ int SocketPoll_del(SocketPoll_T poll, int fd) {
     rc = -ENOENT;
     goto out;
   }
+  SocketPoll_ready_disarm(&poll->base, fd);
   struct change changes[MAX_CHANGES];
-  int n = plan_changes(fd, reg->events, reg->slot, 0, 0, udata_of((uint32_t)reg->state), changes);
+  int n = reg->always_ready ? 0
+                            : plan_changes(fd, reg->events, reg->slot, 0, 0, udata_of((uint32_t)reg->state), changes);
   rc = apply_changes(poll, changes, n); /* a closed fd's knotes are gone already: ignorable */
   if (rc < 0) goto out;
   SocketPoll_invalidate_fd(&poll->base, fd);
@@ -513,8 +566,8 @@ int SocketPoll_wait(SocketPoll_T poll, SocketEvent_T **events, int timeout_ms) {
     for (int i = 0; i < n; i++) {
       const struct kevent *kev = &poll->kevents[i];
       if (kev->filter == EVFILT_USER) {
-        woken = 1; /* EV_CLEAR: retrieving it reset it */
-        continue;
+        if (kev->ident == WAKEUP_IDENT) woken = 1; /* EV_CLEAR: retrieving it reset it */
+        continue;                                   /* READY_IDENT: triggered again below */
       }
       if (kev->filter == EVFILT_TIMER || kev->filter == EVFILT_PROC) {
         SocketPoll_Source *src = SocketPoll_source_get(&poll->base, (int)(intptr_t)kev->udata);
@@ -536,6 +589,7 @@ int SocketPoll_wait(SocketPoll_T poll, SocketEvent_T **events, int timeout_ms) {
           !(reg->slot & K_DISARMED))
         disarm(poll, fd, reg);
     }
+    if (poll->base.ready.count > 0 && SocketPoll_emit_ready(&poll->base) > 0) raise_ready(poll);
     int count = poll->base.out_count;
     pthread_mutex_unlock(&poll->base.mutex);
     *events = poll->base.out;
