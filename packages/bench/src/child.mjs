@@ -5,6 +5,8 @@
 // Systems (the raw C anchors are build/bin/anchor, spawned directly by run.mjs; src/systems.mjs lists all):
 //   sp-epoll-start, sp-epoll-wait, sp-poll-start, sp-poll-wait   @socketpoll/core, event-loop start() or
 //                        sync wait(); reads/writes with fs.readSync/fs.writeSync, as user code would
+//   sp-epoll-thread      sp-epoll-start delivered by the helper thread (SOCKETPOLL_DELIVERY=thread)
+//                        instead of a uv_poll_t on the epoll fd
 //   sp-epoll-batch       start() on epoll, reads/writes the whole batch with two native calls
 //                        (@socketpoll/core's readEach/writeEach: the "batched I/O helper")
 //   npm-epoll            the npm `epoll` package (one callback per event), fs.readSync/fs.writeSync
@@ -29,6 +31,9 @@ const MAX_EVENTS = 1024;
 
 const cfg = JSON.parse(process.argv[2]);
 const { system, workload, n } = cfg;
+// Each socketpoll row names its delivery path; the environment does not choose it.
+if (system === 'sp-epoll-thread') process.env.SOCKETPOLL_DELIVERY = 'thread';
+else delete process.env.SOCKETPOLL_DELIVERY;
 
 function emit(obj) {
   fs.writeSync(1, JSON.stringify({ system, workload, n, ...obj }) + '\n');
@@ -123,6 +128,8 @@ function fsWrite(fd) {
 function socketpollSystem(backend) {
   const core = loadCore();
   const p = new core.SocketPoll({ maxEvents: MAX_EVENTS, backend });
+  const delivery = system === 'sp-epoll-thread' || backend === 'poll' ? 'thread' : 'uvpoll';
+  if (p.delivery !== delivery) throw new Error(`${system}: delivery is ${p.delivery}, expected ${delivery}`);
   return { core, p };
 }
 

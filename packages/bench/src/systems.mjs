@@ -17,6 +17,9 @@ export const SYSTEMS = [
   { id: 'c-epoll-nested', kind: 'c', arg: 'epoll-nested', label: 'raw C epoll, nested (diagnostic)', color: '#bcbd22', dash: '6 2 2 2' },
   { id: 'sp-epoll-start', kind: 'node', label: 'socketpoll epoll start()', color: '#d62728' },
   { id: 'sp-epoll-wait', kind: 'node', label: 'socketpoll epoll wait()', regLabel: 'socketpoll epoll', color: '#ff7f0e', registration: true },
+  // The helper-thread delivery (SOCKETPOLL_DELIVERY=thread: what Bun and Deno use) on the same
+  // backend, beside the uv_poll row above.
+  { id: 'sp-epoll-thread', kind: 'node', label: 'socketpoll epoll start(), helper thread', color: '#8b0000', dash: '3 2' },
   { id: 'sp-epoll-batch', kind: 'node', label: 'socketpoll epoll start() + batched I/O', color: '#e377c2' },
   { id: 'sp-poll-start', kind: 'node', label: 'socketpoll poll start()', color: '#1f77b4' },
   { id: 'sp-poll-wait', kind: 'node', label: 'socketpoll poll wait()', regLabel: 'socketpoll poll', color: '#17becf', registration: true },

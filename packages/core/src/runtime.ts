@@ -60,11 +60,14 @@ function libcFromReport(): 'glibc' | undefined {
   }
 }
 
-/** The PT_INTERP string of process.execPath (64- and 32-bit ELF, little or big endian). */
-function libcFromInterpreter(): 'glibc' | 'musl' | undefined {
+/**
+ * @internal The C library named by an executable's PT_INTERP (64- and 32-bit ELF, little or big
+ * endian); undefined when the file is not a dynamically linked ELF executable.
+ */
+export function libcFromInterpreter(executable = process.execPath): 'glibc' | 'musl' | undefined {
   let interp: string | undefined;
   try {
-    const fd = fs.openSync(process.execPath, 'r');
+    const fd = fs.openSync(executable, 'r');
     try {
       const head = Buffer.alloc(64);
       fs.readSync(fd, head, 0, 64, 0);

@@ -49,6 +49,16 @@ test('the backend loads and names its delivery path', () => {
   equal(delivery, backend === 'poll' ? 'thread' : expected, 'delivery');
 });
 
+test(
+  'the default backend on Linux x64 (glibc) is the epoll prebuilt',
+  () => {
+    const poll = new SocketPoll();
+    equal({ backend: poll.backendName, pkg: core.platformPackage()?.packageName }, { backend: 'epoll', pkg: '@socketpoll/epoll-linux-x64' }, 'default');
+    poll.close();
+  },
+  process.platform === 'linux' && process.arch === 'x64' && !process.env.SOCKETPOLL_BACKEND ? undefined : 'not Linux x64, or SOCKETPOLL_BACKEND is set',
+);
+
 test('readiness: a readable FIFO is reported with its data, an idle one is not', () => {
   const poll = poller();
   const [r, w] = fifo();
