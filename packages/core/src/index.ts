@@ -32,8 +32,23 @@ export {
   type PollEvent,
   type BatchCallback,
   type WakeupHandle,
+  type WaitAsyncOptions,
 } from './socketpoll';
 export { PollSource, type SourceKind, type TimerOptions } from './sources';
+export { type EventsOptions } from './iterate';
+export { type OnceOptions } from './once';
+export { AbortError, TimeoutError } from './abort';
+export { defaultPoller } from './dispatch';
+export {
+  readableFrom,
+  writableTo,
+  duplexOf,
+  FdReadable,
+  FdWritable,
+  FdDuplex,
+  type FdStreamOptions,
+  type DuplexOfOptions,
+} from './streams';
 export { wakeup } from './wakeup';
 export { type DeliveryPath } from './delivery';
 export { currentRuntime, type RuntimeInfo } from './runtime';

@@ -43,6 +43,12 @@ export interface NativeAddon {
   wakeupById(id: number): number;
   readEach(fds: Int32Array, buffer: Uint8Array, chunkSize: number, results: Int32Array): void;
   writeEach(fds: Int32Array, buffer: Uint8Array, chunkSize: number, lengths: Int32Array, results: Int32Array): void;
+  fdStatus(fd: number, out: Int32Array): number;
+  setNonBlocking(fd: number, on: boolean): number;
+  readInto(fd: number, buffer: Uint8Array, offset: number, length: number): number;
+  writeFrom(fd: number, buffer: Uint8Array, offset: number, length: number): number;
+  writeChunks(fd: number, chunks: Uint8Array[], firstOffset: number): number;
+  shutdownWrite(fd: number): number;
   constants: Record<string, number>;
   uvPollAvailable?: boolean;
 }

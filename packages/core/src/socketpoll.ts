@@ -12,7 +12,10 @@ import {
   systemError,
 } from './errors';
 import { type BackendName, MODE_BITS, POLL_ALL, type PollMode, SUPPORTS_BITS } from './flags';
-import { loadBackend, type LoadedBackend, type NativePoller } from './loader';
+import { loadBackend, type LoadedBackend, type NativeAddon, type NativePoller } from './loader';
+import { abortError, checkOptions, checkSignal } from './abort';
+import { type EventsOptions, iterateEvents } from './iterate';
+import { type OnceOptions, onceReady } from './once';
 import { type DeliveryPath, prefersUvPoll } from './delivery';
 import { blockingWait } from './wait-slices';
 import {
@@ -117,7 +120,27 @@ interface PendingWait<T> {
   resolve(events: PollEvent<T>[]): void;
   reject(error: Error): void;
   timer?: NodeJS.Timeout;
+  signal?: AbortSignal;
+  onAbort?: () => void;
 }
+
+/** Options for {@link SocketPoll.waitAsync}. */
+export interface WaitAsyncOptions {
+  /** Aborting it rejects the pending wait with an {@link AbortError}; the poller stays usable. */
+  signal?: AbortSignal;
+}
+
+/** @internal what the other modules of this package reach in a poller. */
+export interface PollInternals {
+  addon(poll: SocketPoll<any>): NativeAddon;
+  /** Makes `batch` the one the stale-event rule applies to (a batch handed out later than its delivery). */
+  setCurrent(poll: SocketPoll<any>, batch: PollEvent<any>[] | undefined): void;
+  /** Calls `listener` once when the poller closes; returns the unsubscribe function. */
+  onClose(poll: SocketPoll<any>, listener: () => void): () => void;
+}
+
+/** @internal */
+export let internals: PollInternals;
 
 interface Syscalls {
   ctl: string;
@@ -200,6 +223,20 @@ export class SocketPoll<T = unknown> {
   #pending: PendingWait<T> | undefined;
   /** The batch being handled (the last returned), for the stale-event rule. */
   #current: PollEvent<T>[] | undefined;
+  readonly #closeListeners = new Set<() => void>();
+
+  static {
+    internals = {
+      addon: (poll) => poll.#backend.addon,
+      setCurrent: (poll, batch) => {
+        poll.#current = batch;
+      },
+      onClose: (poll, listener) => {
+        poll.#closeListeners.add(listener);
+        return () => poll.#closeListeners.delete(listener);
+      },
+    };
+  }
 
   /**
    * Creates a poller. Loads the backend on first use (see {@link loadBackend}).
@@ -409,15 +446,20 @@ export class SocketPoll<T = unknown> {
   /**
    * Like {@link wait} without blocking the thread: resolves with the first batch, or `[]` after
    * `timeoutMs` (or on {@link wakeup}). One at a time, and not while {@link start} is active.
+   * Aborting `options.signal` (before or during the wait) rejects with an {@link AbortError} and
+   * leaves the poller usable.
    *
    * ```ts
    * const events = await poll.waitAsync(1000);
+   * const soon = await poll.waitAsync(-1, { signal: AbortSignal.timeout(50) }).catch(() => []);
    * ```
    */
-  waitAsync(timeoutMs = -1): Promise<PollEvent<T>[]> {
+  waitAsync(timeoutMs = -1, options?: WaitAsyncOptions): Promise<PollEvent<T>[]> {
     try {
       this.#checkOpen();
       const timeout = checkTimeout(timeoutMs);
+      const signal = checkSignal(checkOptions<WaitAsyncOptions>(options).signal);
+      if (signal?.aborted) return Promise.reject(abortError(signal));
       this.#checkIdle('waitAsync()');
       if (timeout === 0) return Promise.resolve(this.wait(0));
       return new Promise<PollEvent<T>[]>((resolve, reject) => {
@@ -432,6 +474,17 @@ export class SocketPoll<T = unknown> {
         if (timeout > 0) {
           pending.timer = setTimeout(() => this.#settle([]), timeout);
           if (!this.#refed) pending.timer.unref();
+        }
+        if (signal) {
+          pending.signal = signal;
+          pending.onAbort = () => {
+            if (this.#pending !== pending) return;
+            this.#pending = undefined;
+            release(pending);
+            if (!this.#started && !this.#closed) this.#stopNative();
+            reject(abortError(signal));
+          };
+          signal.addEventListener('abort', pending.onAbort, { once: true });
         }
       });
     } catch (err) {
@@ -472,6 +525,60 @@ export class SocketPoll<T = unknown> {
   /** Whether {@link start} is delivering events. */
   get started(): boolean {
     return this.#started;
+  }
+
+  /**
+   * The batches as an async iterator: `for await (const events of poll.events({ signal }))`.
+   * Batches are delivered on the event loop as with {@link start} (which it uses: one consumer at a
+   * time, and not beside `start()` or a pending `waitAsync()`). While the loop body is busy, delivery
+   * pauses: nothing is queued but the one batch already read. Ends on `break`, on {@link close}
+   * (cleanly), and on `signal` abort (rejecting with an {@link AbortError}).
+   *
+   * ```ts
+   * for await (const events of poll.events({ signal: AbortSignal.timeout(10_000) })) {
+   *   for (const { fd, events: ready } of events) if (fd >= 0) console.log(fd, ready);
+   * }
+   * ```
+   * @throws {@link SocketPollStateError} `ERR_SOCKETPOLL_BUSY` when the poller already delivers to someone.
+   */
+  events(options?: EventsOptions): AsyncIterableIterator<PollEvent<T>[]> {
+    this.#checkOpen();
+    return iterateEvents(this, options);
+  }
+
+  /**
+   * `for await (const events of poll)`: the short form of {@link events} without options.
+   *
+   * ```ts
+   * for await (const events of poll) if (events.some((e) => e.fd === fd)) break;
+   * ```
+   */
+  [Symbol.asyncIterator](): AsyncIterableIterator<PollEvent<T>[]> {
+    return this.events();
+  }
+
+  /**
+   * Resolves with the readiness (`POLL_READ | …`) of `fd` the next time it is ready for `events`;
+   * for scripts. The fd is registered `'oneshot'` for the wait and removed after it (or on failure),
+   * so it must not be registered already. Several `once()` calls (and the streams) can share a
+   * poller; not one that `start()`, `events()` or `waitAsync()` is using.
+   *
+   * ```ts
+   * await poll.once(fd, POLL_READ, { timeout: 1000 });   // rejects with TimeoutError after 1 s
+   * const ready = await poll.once(fd, POLL_WRITE, { signal });
+   * ```
+   * @throws (rejects) {@link SocketPollError} `EEXIST` when `fd` is registered, {@link AbortError},
+   * {@link TimeoutError}.
+   */
+  once(fd: number, events: number, options?: OnceOptions): Promise<number> {
+    try {
+      this.#checkOpen();
+      checkFd(fd);
+      checkEvents(events);
+      return onceReady(this, fd, events, options);
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   /**
@@ -597,9 +704,23 @@ export class SocketPoll<T = unknown> {
     this.#sources.clear();
     this.#spent = [];
     this.#settle([]);
+    const listeners = [...this.#closeListeners];
+    this.#closeListeners.clear();
+    for (const listener of listeners) listener();
   }
 
-  /** `using poll = new SocketPoll()` closes it at the end of the scope. */
+  /**
+   * `using poll = new SocketPoll()` closes it at the end of the scope. Needs a runtime that defines
+   * `Symbol.dispose` (Node 20.4 and later, 22, 24; check with `typeof Symbol.dispose === 'symbol'`):
+   * this package installs no polyfill.
+   *
+   * ```ts
+   * {
+   *   using poll = new SocketPoll();
+   *   poll.add(fd, POLL_READ);
+   * } // poll.close() ran here
+   * ```
+   */
   [Symbol.dispose](): void {
     this.close();
   }
@@ -718,7 +839,7 @@ export class SocketPoll<T = unknown> {
     const pending = this.#pending;
     if (!pending) return;
     this.#pending = undefined;
-    if (pending.timer) clearTimeout(pending.timer);
+    release(pending);
     if (!this.#started && !this.#closed) this.#stopNative();
     if (!this.#closed) this.#current = events; // also a timeout's []: the last batch returned
     pending.resolve(events);
@@ -731,7 +852,7 @@ export class SocketPoll<T = unknown> {
       if (this.#pending) {
         const pending = this.#pending;
         this.#pending = undefined;
-        if (pending.timer) clearTimeout(pending.timer);
+        release(pending);
         this.#stopNative();
         pending.reject(err);
         return;
@@ -757,6 +878,12 @@ export class SocketPoll<T = unknown> {
       this.#current = undefined;
     }
   };
+}
+
+/** Clears a settled wait's timer and abort listener. */
+function release(pending: PendingWait<unknown>): void {
+  if (pending.timer) clearTimeout(pending.timer);
+  if (pending.onAbort) pending.signal?.removeEventListener('abort', pending.onAbort);
 }
 
 function cancel(ev: PollEvent<unknown>): void {
@@ -788,14 +915,16 @@ function checkResults(results: Int32Array | undefined, count: number): Int32Arra
   return results;
 }
 
-function checkFd(fd: unknown): asserts fd is number {
+/** @internal */
+export function checkFd(fd: unknown): asserts fd is number {
   if (typeof fd !== 'number') throw new InvalidArgTypeError('fd', 'of type number', fd);
   if (!Number.isInteger(fd) || fd < 0 || fd > 0x7fffffff) {
     throw new OutOfRangeError('fd', 'an integer >= 0 and <= 2147483647', fd);
   }
 }
 
-function checkEvents(events: unknown): asserts events is number {
+/** @internal */
+export function checkEvents(events: unknown): asserts events is number {
   if (typeof events !== 'number') throw new InvalidArgTypeError('events', 'of type number', events);
   if (!Number.isInteger(events) || events < 0 || (events & ~POLL_ALL) !== 0) {
     throw new InvalidArgValueError('events', events, 'must be a combination of the POLL_* flags');

@@ -8,6 +8,7 @@
     'binding_sources': [
       '../src/binding/binding.cc',
       '../src/binding/batch_io.cc',
+      '../src/binding/fd_io.cc',
       '../src/binding/fd_watcher.cc',
       '../src/binding/thread_watcher.cc',
       '../src/poll/SocketPoll_common.c',

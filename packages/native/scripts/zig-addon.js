@@ -28,7 +28,7 @@ const nativeDir = path.resolve(__dirname, '..');
 
 // Relative to packages/native (the cwd of every compile), like gyp/binding.gyp's binding_sources.
 const BINDING_C_SOURCES = ['src/poll/SocketPoll_common.c'];
-const BINDING_CC_SOURCES = ['src/binding/binding.cc', 'src/binding/batch_io.cc', 'src/binding/fd_watcher.cc', 'src/binding/thread_watcher.cc'];
+const BINDING_CC_SOURCES = ['src/binding/binding.cc', 'src/binding/batch_io.cc', 'src/binding/fd_io.cc', 'src/binding/fd_watcher.cc', 'src/binding/thread_watcher.cc'];
 const DEFINES = ['-DNAPI_VERSION=8', '-DNAPI_DISABLE_CPP_EXCEPTIONS', '-DNODE_ADDON_API_DISABLE_DEPRECATED', '-DNODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS'];
 
 class ZigAddonError extends Error {}

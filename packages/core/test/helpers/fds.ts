@@ -24,6 +24,7 @@ interface FdHelper {
   isOpen(fd: number): boolean;
   dup2(from: number, to: number): number;
   openFifo(path: string): [number, number] | number;
+  openTun(name: string): number;
 }
 
 export const HELPER_PATH = path.resolve(__dirname, '../../../native/gyp/build/Release/fd_helper.node');
@@ -66,6 +67,12 @@ export function fifo(): [number, number] {
   fs.rmSync(dir, { recursive: true, force: true }); // the open ends keep working
   return fds;
 }
+
+/** A new TUN interface (`IFF_TUN | IFF_NO_PI`, non-blocking); returns -errno where not allowed. */
+export const tryOpenTun = (name: string): number => {
+  const fd = native.openTun(name);
+  return fd >= 0 ? track(fd) : fd;
+};
 
 export const write = (fd: number, data: string | Buffer = 'x'): number => ok('write', native.write(fd, data));
 /** Raw write that returns -errno instead of throwing. */

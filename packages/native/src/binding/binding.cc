@@ -19,6 +19,7 @@
 //   wakeupById(id) (module function, any thread's copy of the addon) -> 0, -errno or -ENOENT
 //   uvPollAvailable (module value): this process exports the libuv functions fd_watcher.cc needs
 //   readEach / writeEach (module functions): batched read(2)/write(2), see batch_io.cc
+//   fdStatus / setNonBlocking / readInto / writeFrom / writeChunks / shutdownWrite: one fd, see fd_io.cc
 //
 // Lifetime: each poller's C object and event-loop watcher live in a PollState shared by the JS
 // object and an async cleanup hook, so a poller is released by close(), by garbage collection, or
@@ -34,6 +35,7 @@
 #include <unordered_map>
 
 #include "batch_io.h"
+#include "fd_io.h"
 #include "poll/SocketPoll.h"
 #include "watcher.h"
 
@@ -402,6 +404,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("wakeupById", Napi::Function::New<WakeupById>(env, "wakeupById"));
   exports.Set("readEach", Napi::Function::New<ReadEach>(env, "readEach"));
   exports.Set("writeEach", Napi::Function::New<WriteEach>(env, "writeEach"));
+  RegisterFdIo(env, exports);
   exports.Set("constants", [&] {
     Napi::Object c = Napi::Object::New(env);
     c.Set("POLL_READ", POLL_READ);

@@ -21,7 +21,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #ifdef __linux__
+#include <linux/if.h>
+#include <linux/if_tun.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #endif
 
 #define MAX_ARGS 3
@@ -273,6 +276,29 @@ static napi_value js_open_fifo(napi_env env, napi_callback_info info) {
   return pair(env, r, w);
 }
 
+/* openTun(name) -> fd of a new TUN interface (IFF_TUN | IFF_NO_PI, non-blocking) | -errno (Linux) */
+static napi_value js_open_tun(napi_env env, napi_callback_info info) {
+  ARGS();
+#ifdef __linux__
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  size_t len;
+  if (napi_get_value_string_utf8(env, argv[0], ifr.ifr_name, IFNAMSIZ, &len) != napi_ok) return num(env, -EINVAL);
+  int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return num(env, -errno);
+  ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+  if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+    int e = errno;
+    close(fd);
+    return num(env, -e);
+  }
+  return num(env, fd);
+#else
+  (void)argv;
+  return num(env, -ENOTSUP);
+#endif
+}
+
 NAPI_MODULE_INIT() {
   struct {
     const char *name;
@@ -283,7 +309,7 @@ NAPI_MODULE_INIT() {
       {"write", js_write},           {"writeCounter", js_write_counter},
       {"read", js_read},             {"drain", js_drain},       {"fill", js_fill},
       {"shutdown", js_shutdown},     {"close", js_close},       {"isOpen", js_is_open},
-      {"dup2", js_dup2},             {"openFifo", js_open_fifo},
+      {"dup2", js_dup2},             {"openFifo", js_open_fifo}, {"openTun", js_open_tun},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;

@@ -1,0 +1,188 @@
+/**
+ * @internal
+ * Delivery for the fds the streams and `once()` watch: a poller serving them is started with one
+ * callback that hands each ready fd to the object registered as its data (a {@link ReadyTarget}).
+ * One such dispatcher per poller; the default poller is one per thread (per module instance).
+ * @module
+ */
+import { constants as osConstants } from 'node:os';
+import { SocketPollStateError, systemError } from './errors';
+import type { PollMode } from './flags';
+import { internals, type PollEvent, SocketPoll } from './socketpoll';
+
+/** @internal What a dispatcher delivers to. */
+export interface ReadyTarget {
+  /** `events`: what the fd is ready for (`POLL_*`). Must not throw. */
+  onReady(events: number): void;
+  /** The poller was closed under the target: its registration is gone. */
+  onPollClose(): void;
+}
+
+interface Claim {
+  target: ReadyTarget;
+  interest: number;
+}
+
+/** @internal */
+export class Dispatcher {
+  readonly poll: SocketPoll<unknown>;
+  readonly #claims = new Map<number, Claim>();
+  #registered = 0;
+  #running = false;
+  #warnedForeign = false;
+  readonly #unsubscribe: () => void;
+
+  constructor(poll: SocketPoll<unknown>) {
+    this.poll = poll;
+    this.#unsubscribe = internals.onClose(poll, () => this.#pollClosed());
+  }
+
+  /** Makes `target` the owner of `fd` on this poller, unregistered until {@link setInterest}. */
+  claim(fd: number, target: ReadyTarget): void {
+    const poll = this.poll;
+    if (poll.closed) throw new SocketPollStateError('ERR_SOCKETPOLL_CLOSED', 'the given poller is closed; pass an open one');
+    if (this.#claims.has(fd) || poll.has(fd)) {
+      const err = systemError(-osConstants.errno.EEXIST, 'add', 'epoll_ctl', poll.backendName, fd);
+      err.message = `EEXIST: fd ${fd} is already watched on this poller (by another stream, a once(), or your own add()); use one duplexOf(fd) to read and write the same fd`;
+      throw err;
+    }
+    if (!this.#running) {
+      if (poll.started) {
+        throw new SocketPollStateError(
+          'ERR_SOCKETPOLL_BUSY',
+          'this poller is start()ed with your own callback; streams and once() deliver a poller\'s batches themselves: give them a poller of their own (or none: the default one)',
+        );
+      }
+      if (poll.size > this.#registered) {
+        throw new SocketPollStateError(
+          'ERR_SOCKETPOLL_BUSY',
+          `this poller has ${poll.size} fd(s) you add()ed; streams and once() deliver a poller's batches themselves: give them a poller of their own (or none: the default one)`,
+        );
+      }
+      poll.start(this.#onBatch);
+      this.#running = true;
+      this.#updateRef();
+    }
+    this.#claims.set(fd, { target, interest: 0 });
+  }
+
+  /**
+   * Registers, re-registers or unregisters `fd` so that it reports `interest` (0: unregistered, so a
+   * hung-up fd nobody reads does not report `POLL_HANGUP` over and over). Throws the poller's
+   * typed errors.
+   */
+  setInterest(fd: number, interest: number, mode: PollMode = 'level'): void {
+    const claim = this.#claims.get(fd);
+    if (claim === undefined || this.poll.closed || claim.interest === interest) return;
+    if (interest === 0) {
+      this.poll.del(fd);
+      this.#registered--;
+    } else if (claim.interest === 0) {
+      this.poll.add(fd, interest, claim.target, { mode });
+      this.#registered++;
+    } else {
+      this.poll.mod(fd, interest);
+    }
+    claim.interest = interest;
+    this.#updateRef();
+  }
+
+  /** Gives `fd` up: unregistered first (`del()`), then forgotten. Idempotent. */
+  release(fd: number): void {
+    const claim = this.#claims.get(fd);
+    if (claim === undefined) return;
+    try {
+      if (claim.interest !== 0 && !this.poll.closed && this.poll.has(fd)) this.poll.del(fd);
+    } finally {
+      if (claim.interest !== 0) this.#registered--;
+      this.#claims.delete(fd);
+      if (this.#claims.size === 0) this.#idle();
+      else this.#updateRef();
+    }
+  }
+
+  /** Whether `fd` is currently registered for some interest. */
+  interestOf(fd: number): number {
+    return this.#claims.get(fd)?.interest ?? 0;
+  }
+
+  #idle(): void {
+    if (!this.#running) return;
+    this.#running = false;
+    if (!this.poll.closed) this.poll.stop();
+  }
+
+  /** The poller keeps the process alive only while some fd is registered (a paused stream does not). */
+  #updateRef(): void {
+    if (this.poll.closed || !this.#running) return;
+    if (this.#registered > 0) this.poll.ref();
+    else this.poll.unref();
+  }
+
+  #pollClosed(): void {
+    this.#running = false;
+    this.#registered = 0;
+    const targets = [...this.#claims.values()].map((c) => c.target);
+    this.#claims.clear();
+    dispatchers.delete(this.poll);
+    this.#unsubscribe();
+    for (const target of targets) target.onPollClose();
+  }
+
+  readonly #onBatch = (events: PollEvent<unknown>[]): void => {
+    let failure: unknown;
+    for (let i = 0; i < events.length; i++) {
+      const ev = events[i];
+      if (ev.fd < 0) continue; // cancelled by a del() earlier in this batch
+      const claim = this.#claims.get(ev.fd);
+      if (claim === undefined || claim.target !== ev.data) {
+        this.#foreign(ev.fd);
+        continue;
+      }
+      try {
+        claim.target.onReady(ev.events);
+      } catch (err) {
+        failure ??= err;
+      }
+    }
+    if (failure !== undefined) throw failure;
+  };
+
+  #foreign(fd: number): void {
+    if (this.#warnedForeign) return;
+    this.#warnedForeign = true;
+    process.emitWarning(
+      `fd ${fd} was add()ed to a poller that serves streams or once(): its events are not delivered to you. Use a poller of your own for your own fds.`,
+      { code: 'SOCKETPOLL_FOREIGN_FD' },
+    );
+  }
+}
+
+const dispatchers = new WeakMap<SocketPoll<unknown>, Dispatcher>();
+
+/** @internal The dispatcher of `poll` (made on first use). */
+export function dispatcherFor(poll: SocketPoll<any>): Dispatcher {
+  let d = dispatchers.get(poll);
+  if (d === undefined) {
+    d = new Dispatcher(poll);
+    dispatchers.set(poll, d);
+  }
+  return d;
+}
+
+let shared: SocketPoll<unknown> | undefined;
+
+/**
+ * The poller the streams (and nothing else) use when not given one: one per thread, made on first
+ * use with the default backend, started only while some stream waits on an fd, and unref()ed while
+ * none is registered (so it never keeps the process alive on its own).
+ *
+ * ```ts
+ * const a = readableFrom(fdA), b = readableFrom(fdB);
+ * a.poll === b.poll && a.poll === defaultPoller();   // true: one poller, one start() loop
+ * ```
+ */
+export function defaultPoller(): SocketPoll<unknown> {
+  if (shared === undefined || shared.closed) shared = new SocketPoll();
+  return shared;
+}

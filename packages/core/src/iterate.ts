@@ -1,0 +1,123 @@
+/**
+ * @internal
+ * `poll.events()` / `for await (const events of poll)`: batches as an async iterator over
+ * `start()`. Delivery pauses while the consumer is busy, so at most one batch is held.
+ * @module
+ */
+import { abortError, checkOptions, checkSignal } from './abort';
+import { SocketPollStateError } from './errors';
+import { internals, type PollEvent, type SocketPoll } from './socketpoll';
+
+/** Options for {@link SocketPoll.events}. */
+export interface EventsOptions {
+  /** Aborting it ends the iteration: the pending (or next) step rejects with an {@link AbortError}. */
+  signal?: AbortSignal;
+}
+
+type Step<T> = IteratorResult<PollEvent<T>[], undefined>;
+
+/** @internal */
+export function iterateEvents<T>(poll: SocketPoll<T>, options: EventsOptions | undefined): AsyncIterableIterator<PollEvent<T>[]> {
+  const signal = checkSignal(checkOptions<EventsOptions>(options).signal);
+  if (poll.started) {
+    throw new SocketPollStateError(
+      'ERR_SOCKETPOLL_BUSY',
+      'this poller already delivers its batches (start(), another events() iterator, or streams): one consumer at a time; stop() or break out of the other first',
+    );
+  }
+  let held: PollEvent<T>[] | undefined; // delivered while nobody waited (delivery is paused meanwhile)
+  let waiter: { resolve(step: Step<T>): void; reject(err: Error): void } | undefined;
+  let failure: Error | undefined; // the abort, reported by the pending or next step
+  let finished = false;
+  const done: Step<T> = { value: undefined, done: true };
+
+  const onBatch = (batch: PollEvent<T>[]): void => {
+    const w = waiter;
+    if (w === undefined) {
+      held = batch;
+      poll.stop(); // pause: the kernel keeps the readiness until the consumer asks again
+      return;
+    }
+    waiter = undefined;
+    // Hand it out after start()'s dispatch has returned, so that del() in the loop body cancels
+    // the entries of this batch (the stale-event rule), as it does in a start() callback.
+    queueMicrotask(() => {
+      if (!poll.closed) internals.setCurrent(poll, batch);
+      w.resolve({ value: batch, done: false });
+    });
+  };
+
+  const finish = (): void => {
+    if (finished) return;
+    finished = true;
+    held = undefined;
+    unsubscribe();
+    signal?.removeEventListener('abort', onAbort);
+    if (!poll.closed) {
+      internals.setCurrent(poll, undefined);
+      poll.stop();
+    }
+  };
+  const onAbort = (): void => {
+    if (finished) return;
+    const err = abortError(signal as AbortSignal);
+    finish();
+    const w = waiter;
+    waiter = undefined;
+    if (w) w.reject(err);
+    else failure = err;
+  };
+  const unsubscribe = internals.onClose(poll, () => {
+    finish();
+    const w = waiter;
+    waiter = undefined;
+    w?.resolve(done);
+  });
+
+  if (signal?.aborted) {
+    finished = true;
+    unsubscribe();
+    failure = abortError(signal);
+  } else {
+    poll.start(onBatch as (events: PollEvent<T>[]) => void);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  }
+
+  const iterator: AsyncIterableIterator<PollEvent<T>[]> = {
+    next(): Promise<Step<T>> {
+      if (failure) {
+        const err = failure;
+        failure = undefined;
+        return Promise.reject(err);
+      }
+      if (finished) return Promise.resolve(done);
+      if (waiter) {
+        return Promise.reject(
+          new SocketPollStateError('ERR_SOCKETPOLL_BUSY', 'next() was called again before the previous one settled: one consumer at a time'),
+        );
+      }
+      if (held) {
+        const batch = held;
+        held = undefined;
+        internals.setCurrent(poll, batch);
+        poll.start(onBatch as (events: PollEvent<T>[]) => void); // resume delivery
+        return Promise.resolve({ value: batch, done: false });
+      }
+      if (!poll.closed) internals.setCurrent(poll, undefined);
+      return new Promise<Step<T>>((resolve, reject) => {
+        waiter = { resolve, reject };
+      });
+    },
+    return(): Promise<Step<T>> {
+      finish();
+      const w = waiter;
+      waiter = undefined;
+      w?.resolve(done);
+      return Promise.resolve(done);
+    },
+    [Symbol.asyncIterator]() {
+      return iterator;
+    },
+  };
+  return iterator;
+}

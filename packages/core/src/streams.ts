@@ -1,0 +1,598 @@
+/**
+ * Node streams over any non-blocking fd (a pty or serial port, a FIFO, a socket, a TUN device),
+ * driven by the poller: no thread-pool thread is held, and the fd is closed only when you say so.
+ *
+ * ```ts
+ * import { duplexOf } from '@socketpoll/core';
+ * import { pipeline } from 'node:stream/promises';
+ *
+ * const port = duplexOf(fd);            // fd: a serial port or pty opened O_RDWR | O_NOCTTY
+ * port.write('AT\r');
+ * for await (const chunk of port) process.stdout.write(chunk);
+ * ```
+ * @module
+ */
+import * as fs from 'node:fs';
+import { constants as osConstants } from 'node:os';
+import { Duplex, type DuplexOptions, Readable, type ReadableOptions, Writable, type WritableOptions } from 'node:stream';
+import { getSystemErrorName } from 'node:util';
+import { checkOptions, checkSignal } from './abort';
+import { defaultPoller, type Dispatcher, dispatcherFor, type ReadyTarget } from './dispatch';
+import { InvalidArgTypeError, OutOfRangeError, SocketPollError, SocketPollStateError } from './errors';
+import { POLL_ERROR, POLL_HANGUP, POLL_RDHUP, POLL_READ, POLL_WRITE } from './flags';
+import type { NativeAddon } from './loader';
+import { checkFd, internals, SocketPoll } from './socketpoll';
+
+/** Options for {@link readableFrom}, {@link writableTo} and {@link duplexOf}. */
+export interface FdStreamOptions {
+  /** The poller to register the fd with. Default: {@link defaultPoller} (one per thread). */
+  poll?: SocketPoll<any>;
+  /** Close the fd when the stream is destroyed (after `del()`). Default `false`: the fd stays yours. */
+  autoClose?: boolean;
+  /**
+   * If the stream had to set `O_NONBLOCK` on the fd, clear it again when the stream is destroyed
+   * (for an fd shared with other processes, such as an inherited terminal). Default `false`.
+   */
+  restoreBlocking?: boolean;
+  /** Buffer limit in bytes (0 … 1 GiB), as for any Node stream. Default 16 KiB (Node 20). */
+  highWaterMark?: number;
+  /** Aborting it destroys the stream with an `AbortError` (Node's stream `signal` option). */
+  signal?: AbortSignal;
+}
+
+/** Options for {@link duplexOf}: those of {@link FdStreamOptions}, plus Node's duplex options. */
+export interface DuplexOfOptions extends FdStreamOptions {
+  /** `highWaterMark` of the readable side only. */
+  readableHighWaterMark?: number;
+  /** `highWaterMark` of the writable side only. */
+  writableHighWaterMark?: number;
+  /**
+   * Keep the writable side open after the readable side ended (default `false`, like `net.Socket`:
+   * the end of input, such as a pty whose other side closed, ends the stream).
+   */
+  allowHalfOpen?: boolean;
+}
+
+const { EAGAIN, EWOULDBLOCK, EIO, EISDIR, EBADF, EINVAL, ENOTCONN, ENOTSOCK } = osConstants.errno;
+const { O_NONBLOCK, O_WRONLY, O_RDONLY, S_IFMT, S_IFDIR, S_IFSOCK } = fs.constants;
+const O_ACCMODE = 3;
+const MAX_HIGH_WATER_MARK = 1 << 30;
+/** Bytes asked of each read(2), as libuv does for sockets. */
+const READ_SIZE = 64 * 1024;
+/** Reads per readiness before yielding to the event loop (level-triggered: the rest is reported again). */
+const READS_PER_TURN = 32;
+
+/** The side of a stream the channel drives. */
+interface Host {
+  push(chunk: Buffer | null): boolean;
+  destroy(error: Error): void;
+}
+
+interface PendingWrite {
+  chunks: Buffer[];
+  index: number;
+  offset: number;
+  callback: (error?: Error | null) => void;
+}
+
+/** One fd on one poller: non-blocking reads and writes on readiness, for up to one reader and one writer. */
+class FdChannel implements ReadyTarget {
+  readonly fd: number;
+  readonly poll: SocketPoll<any>;
+  readonly isTTY: boolean;
+  readonly isSocket: boolean;
+  host: Host | undefined;
+  readonly #dispatcher: Dispatcher;
+  readonly #addon: NativeAddon;
+  readonly #autoClose: boolean;
+  readonly #restoreBlocking: boolean;
+  readonly #setNonBlocking: boolean;
+  #closed = false;
+  // reading
+  #reading = false; // the consumer wants data (between _read() and push() returning false)
+  #readSeen = false; // the fd was reported readable once: from then on _read() may read at once
+  #hungUp = false; // POLL_HANGUP / POLL_ERROR seen: read to the end, then end
+  #readDone = false;
+  #readBuffer: Buffer | undefined;
+  // writing
+  #pending: PendingWrite | undefined;
+
+  constructor(fd: number, poll: SocketPoll<any>, status: FdStatus, autoClose: boolean, restoreBlocking: boolean, setNonBlocking: boolean) {
+    this.fd = fd;
+    this.poll = poll;
+    this.isTTY = status.isTTY;
+    this.isSocket = status.type === S_IFSOCK;
+    this.#dispatcher = dispatcherFor(poll);
+    this.#addon = internals.addon(poll);
+    this.#autoClose = autoClose;
+    this.#restoreBlocking = restoreBlocking;
+    this.#setNonBlocking = setNonBlocking;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Claims the fd and registers it once (then unregisters), so a refusal is an error at creation. */
+  attach(probeEvents: number): void {
+    this.#dispatcher.claim(this.fd, this);
+    try {
+      this.#dispatcher.setInterest(this.fd, probeEvents);
+      this.#dispatcher.setInterest(this.fd, 0);
+    } catch (err) {
+      this.#dispatcher.release(this.fd);
+      throw err;
+    }
+  }
+
+  // ---- readiness -----------------------------------------------------------------------------
+
+  onReady(events: number): void {
+    if (this.#closed) return;
+    if (events & (POLL_HANGUP | POLL_ERROR)) this.#hungUp = true;
+    if (this.#pending && events & (POLL_WRITE | POLL_ERROR | POLL_HANGUP)) this.#writeLoop();
+    if (this.#closed) return;
+    if (this.#reading && events & (POLL_READ | POLL_HANGUP | POLL_ERROR | POLL_RDHUP)) {
+      this.#readSeen = true;
+      this.#readLoop();
+    }
+  }
+
+  onPollClose(): void {
+    this.host?.destroy(new SocketPollStateError('ERR_SOCKETPOLL_CLOSED', `the poller serving the stream of fd ${this.fd} was closed`));
+  }
+
+  #interest(): number {
+    return (this.#reading ? POLL_READ : 0) | (this.#pending ? POLL_WRITE : 0);
+  }
+
+  #sync(): void {
+    if (this.#closed) return;
+    try {
+      this.#dispatcher.setInterest(this.fd, this.#interest());
+    } catch (err) {
+      this.host?.destroy(err as Error);
+    }
+  }
+
+  // ---- reading -------------------------------------------------------------------------------
+
+  /** `_read()`: the consumer wants data. */
+  wantRead(): void {
+    if (this.#closed || this.#readDone) return;
+    this.#reading = true;
+    // Before the first readiness, wait for it: a FIFO nobody opened for writing yet reads as EOF.
+    if (this.#readSeen) this.#readLoop();
+    else this.#sync();
+  }
+
+  #readLoop(): void {
+    const host = this.host as Host;
+    for (let i = 0; i < READS_PER_TURN && this.#reading; i++) {
+      const buffer = (this.#readBuffer ??= Buffer.allocUnsafeSlow(READ_SIZE));
+      const n = this.#addon.readInto(this.fd, buffer, 0, READ_SIZE);
+      if (n > 0) {
+        let chunk: Buffer;
+        if (n >= READ_SIZE / 2) {
+          chunk = buffer.subarray(0, n); // hand the buffer over; a new one next time
+          this.#readBuffer = undefined;
+        } else {
+          chunk = Buffer.allocUnsafe(n); // small: copy into Node's pool, keep the buffer
+          buffer.copy(chunk, 0, 0, n);
+        }
+        if (!host.push(chunk)) this.#reading = false; // _read() is called when more is wanted
+        if (this.#closed) return; // destroyed by a 'data' listener
+        if (n < READ_SIZE && !this.#hungUp) break; // a short read: drained, wait for readiness
+        continue;
+      }
+      if (n === 0) return this.#endRead();
+      if (n === -EAGAIN || n === -EWOULDBLOCK) {
+        if (this.#hungUp) return this.#endRead(); // hung up and nothing left
+        break;
+      }
+      if (n === -EIO && this.isTTY) return this.#endRead(); // a pty whose other side closed
+      host.destroy(ioError(n, 'read', this.fd));
+      return;
+    }
+    this.#sync();
+  }
+
+  #endRead(): void {
+    this.#readDone = true;
+    this.#reading = false;
+    this.#readBuffer = undefined;
+    this.#sync();
+    this.host?.push(null);
+  }
+
+  // ---- writing -------------------------------------------------------------------------------
+
+  /** `_write()`/`_writev()`: write now until EAGAIN, then on `POLL_WRITE`; `callback` when all is written. */
+  write(chunks: Buffer[], callback: (error?: Error | null) => void): void {
+    if (this.#closed) {
+      callback(new SocketPollStateError('ERR_SOCKETPOLL_CLOSED', `the stream of fd ${this.fd} is closed`));
+      return;
+    }
+    this.#pending = { chunks, index: 0, offset: 0, callback };
+    this.#writeLoop();
+  }
+
+  #writeLoop(): void {
+    const p = this.#pending as PendingWrite;
+    const chunks = p.chunks;
+    while (p.index < chunks.length) {
+      const n =
+        p.index === chunks.length - 1
+          ? this.#addon.writeFrom(this.fd, chunks[p.index], p.offset, chunks[p.index].length - p.offset)
+          : this.#addon.writeChunks(this.fd, p.index === 0 ? chunks : chunks.slice(p.index), p.offset);
+      if (n < 0) {
+        if (n === -EAGAIN || n === -EWOULDBLOCK) return this.#sync(); // wait for POLL_WRITE
+        this.#pending = undefined;
+        this.#sync();
+        p.callback(ioError(n, 'write', this.fd));
+        return;
+      }
+      let left = n;
+      while (p.index < chunks.length && chunks[p.index].length - p.offset <= left) {
+        left -= chunks[p.index].length - p.offset;
+        p.index++;
+        p.offset = 0;
+      }
+      p.offset += left;
+      // A short write means the kernel buffer is full: the next write would be EAGAIN.
+      if (p.index < chunks.length) return this.#sync();
+    }
+    this.#pending = undefined;
+    this.#sync();
+    p.callback();
+  }
+
+  /** `_final()`: a socket's peer is told there is no more (`shutdown(SHUT_WR)`), like `net.Socket`. */
+  finish(callback: (error?: Error | null) => void): void {
+    if (this.isSocket && !this.#closed) {
+      const rc = this.#addon.shutdownWrite(this.fd);
+      if (rc < 0 && rc !== -ENOTCONN && rc !== -ENOTSOCK) return callback(ioError(rc, 'shutdown', this.fd));
+    }
+    callback();
+  }
+
+  // ---- teardown ------------------------------------------------------------------------------
+
+  /** `_destroy()`: `del()` first, then restore the flags, then close if owned. Idempotent. */
+  close(): Error | undefined {
+    if (this.#closed) return undefined;
+    this.#closed = true;
+    this.#reading = false;
+    this.#pending = undefined;
+    this.#readBuffer = undefined;
+    let failure: Error | undefined;
+    try {
+      this.#dispatcher.release(this.fd);
+    } catch (err) {
+      failure = err as Error;
+    }
+    if (this.#restoreBlocking && this.#setNonBlocking) this.#addon.setNonBlocking(this.fd, false);
+    if (this.#autoClose) {
+      try {
+        fs.closeSync(this.fd);
+      } catch (err) {
+        failure ??= err as Error;
+      }
+    }
+    return failure;
+  }
+}
+
+interface FdStatus {
+  flags: number;
+  type: number;
+  isTTY: boolean;
+}
+
+function ioError(negErrno: number, syscall: string, fd: number, what?: string): SocketPollError {
+  let code: string;
+  try {
+    code = getSystemErrorName(negErrno);
+  } catch {
+    code = `E${-negErrno}`;
+  }
+  const hint =
+    what ??
+    {
+      EPIPE: `the other end of fd ${fd} is closed: nothing written now would be read`,
+      ECONNRESET: `the peer of fd ${fd} reset the connection`,
+      EIO: `fd ${fd} reported an I/O error (a pty whose other side closed, or a device error)`,
+      EBADF: `fd ${fd} is not open (closed while its stream used it?): destroy the stream before you close the fd, or pass autoClose: true`,
+    }[code] ??
+    `${syscall} on fd ${fd} failed`;
+  return new SocketPollError(`${code}: ${hint} (${syscall} fd ${fd})`, code, negErrno, syscall, fd);
+}
+
+function checkBoolean(value: unknown, name: string): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== 'boolean') throw new InvalidArgTypeError(name, 'of type boolean', value);
+  return value;
+}
+
+function checkHighWaterMark(value: unknown, name: string): void {
+  if (value === undefined) return;
+  if (typeof value !== 'number') throw new InvalidArgTypeError(name, 'of type number', value);
+  if (!Number.isInteger(value) || value < 0 || value > MAX_HIGH_WATER_MARK) {
+    throw new OutOfRangeError(name, `an integer >= 0 and <= ${MAX_HIGH_WATER_MARK}`, value);
+  }
+}
+
+/** Checks everything, makes the fd non-blocking and claims it; a failure changes nothing. */
+function openChannel(fd: unknown, options: unknown, read: boolean, write: boolean): FdChannel {
+  checkFd(fd);
+  const opts = checkOptions<DuplexOfOptions>(options);
+  const poll = opts.poll ?? defaultPoller();
+  if (!(poll instanceof SocketPoll)) throw new InvalidArgTypeError('options.poll', 'an instance of SocketPoll', poll);
+  const autoClose = checkBoolean(opts.autoClose, 'options.autoClose');
+  const restoreBlocking = checkBoolean(opts.restoreBlocking, 'options.restoreBlocking');
+  checkHighWaterMark(opts.highWaterMark, 'options.highWaterMark');
+  checkHighWaterMark(opts.readableHighWaterMark, 'options.readableHighWaterMark');
+  checkHighWaterMark(opts.writableHighWaterMark, 'options.writableHighWaterMark');
+  checkSignal(opts.signal);
+  if (opts.allowHalfOpen !== undefined) checkBoolean(opts.allowHalfOpen, 'options.allowHalfOpen');
+  if (poll.closed) throw new SocketPollStateError('ERR_SOCKETPOLL_CLOSED', 'options.poll is closed; pass an open poller');
+
+  const addon = internals.addon(poll);
+  const raw = new Int32Array(3);
+  const rc = addon.fdStatus(fd, raw);
+  if (rc < 0) {
+    const syscall = raw[0] === -1 ? 'fstat' : 'fcntl';
+    throw ioError(rc, syscall, fd, rc === -EBADF ? `fd ${fd} is not an open file descriptor (already closed, or never opened)` : undefined);
+  }
+  const status: FdStatus = { flags: raw[0], type: raw[1] & S_IFMT, isTTY: raw[2] === 1 };
+  if (status.type === S_IFDIR) {
+    throw ioError(-EISDIR, 'fstat', fd, `fd ${fd} is a directory: it has no byte stream to read or write (use fs.readdir)`);
+  }
+  const access = status.flags & O_ACCMODE;
+  if (read && access === O_WRONLY) throw ioError(-EBADF, 'fcntl', fd, `fd ${fd} is open for writing only: it cannot be read`);
+  if (write && access === O_RDONLY) throw ioError(-EBADF, 'fcntl', fd, `fd ${fd} is open for reading only: it cannot be written`);
+
+  let setNonBlocking = false;
+  if ((status.flags & O_NONBLOCK) === 0) {
+    const flags = addon.setNonBlocking(fd, true);
+    if (flags < 0) {
+      throw ioError(
+        flags,
+        'fcntl',
+        fd,
+        `fd ${fd} cannot be made non-blocking (fcntl(F_SETFL, O_NONBLOCK) failed): open it with O_NONBLOCK, or read it with fs.createReadStream`,
+      );
+    }
+    if ((flags & O_NONBLOCK) === 0) {
+      throw ioError(-EINVAL, 'fcntl', fd, `fd ${fd} did not keep O_NONBLOCK: it cannot be read without blocking a thread`);
+    }
+    setNonBlocking = true;
+  }
+  const channel = new FdChannel(fd, poll, status, autoClose, restoreBlocking, setNonBlocking);
+  try {
+    channel.attach(read ? POLL_READ : POLL_WRITE);
+  } catch (err) {
+    if (setNonBlocking) addon.setNonBlocking(fd, false);
+    throw err;
+  }
+  return channel;
+}
+
+function streamOptions(options: unknown): DuplexOptions {
+  const o = checkOptions<DuplexOfOptions>(options);
+  const out: DuplexOptions = { emitClose: true, autoDestroy: true };
+  if (o.highWaterMark !== undefined) out.highWaterMark = o.highWaterMark;
+  if (o.readableHighWaterMark !== undefined) out.readableHighWaterMark = o.readableHighWaterMark;
+  if (o.writableHighWaterMark !== undefined) out.writableHighWaterMark = o.writableHighWaterMark;
+  if (o.signal !== undefined) out.signal = o.signal;
+  out.allowHalfOpen = o.allowHalfOpen ?? false;
+  return out;
+}
+
+function toBuffers(chunks: { chunk: unknown }[]): Buffer[] {
+  return chunks.map(({ chunk }) => chunk as Buffer);
+}
+
+/**
+ * A `stream.Readable` over a non-blocking fd, made by {@link readableFrom}.
+ *
+ * ```ts
+ * const input = readableFrom(fd, { highWaterMark: 64 * 1024 });
+ * input.on('data', (chunk) => console.log(input.fd, chunk.length));
+ * ```
+ */
+export class FdReadable extends Readable {
+  readonly #channel: FdChannel;
+
+  /** @internal use {@link readableFrom} */
+  constructor(channel: FdChannel, options: ReadableOptions) {
+    super(options);
+    this.#channel = channel;
+    channel.host = { push: (chunk) => this.push(chunk), destroy: (err) => this.destroy(err) };
+  }
+
+  /** The file descriptor read. */
+  get fd(): number {
+    return this.#channel.fd;
+  }
+
+  /** The poller the fd is registered with. */
+  get poll(): SocketPoll<any> {
+    return this.#channel.poll;
+  }
+
+  /** @internal */
+  override _read(): void {
+    this.#channel.wantRead();
+  }
+
+  /** @internal */
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    callback(error ?? this.#channel.close() ?? null);
+  }
+}
+
+/**
+ * A `stream.Writable` over a non-blocking fd, made by {@link writableTo}.
+ *
+ * ```ts
+ * const out = writableTo(fd);
+ * if (!out.write(bigBuffer)) out.once('drain', () => console.log('the fd took it all'));
+ * ```
+ */
+export class FdWritable extends Writable {
+  readonly #channel: FdChannel;
+
+  /** @internal use {@link writableTo} */
+  constructor(channel: FdChannel, options: WritableOptions) {
+    super(options);
+    this.#channel = channel;
+    channel.host = { push: () => false, destroy: (err) => this.destroy(err) };
+  }
+
+  /** The file descriptor written. */
+  get fd(): number {
+    return this.#channel.fd;
+  }
+
+  /** The poller the fd is registered with. */
+  get poll(): SocketPoll<any> {
+    return this.#channel.poll;
+  }
+
+  /** @internal */
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.#channel.write([chunk], callback);
+  }
+
+  /** @internal */
+  override _writev(chunks: { chunk: unknown; encoding: BufferEncoding }[], callback: (error?: Error | null) => void): void {
+    this.#channel.write(toBuffers(chunks), callback);
+  }
+
+  /** @internal */
+  override _final(callback: (error?: Error | null) => void): void {
+    this.#channel.finish(callback);
+  }
+
+  /** @internal */
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    callback(error ?? this.#channel.close() ?? null);
+  }
+}
+
+/**
+ * A `stream.Duplex` over one non-blocking fd read and written (a pty, a serial port, a socket),
+ * made by {@link duplexOf}.
+ *
+ * ```ts
+ * const port = duplexOf(fd);
+ * port.pipe(port);   // an echo server on the fd
+ * ```
+ */
+export class FdDuplex extends Duplex {
+  readonly #channel: FdChannel;
+
+  /** @internal use {@link duplexOf} */
+  constructor(channel: FdChannel, options: DuplexOptions) {
+    super(options);
+    this.#channel = channel;
+    channel.host = { push: (chunk) => this.push(chunk), destroy: (err) => this.destroy(err) };
+  }
+
+  /** The file descriptor read and written. */
+  get fd(): number {
+    return this.#channel.fd;
+  }
+
+  /** The poller the fd is registered with. */
+  get poll(): SocketPoll<any> {
+    return this.#channel.poll;
+  }
+
+  /** @internal */
+  override _read(): void {
+    this.#channel.wantRead();
+  }
+
+  /** @internal */
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.#channel.write([chunk], callback);
+  }
+
+  /** @internal */
+  override _writev(chunks: { chunk: unknown; encoding: BufferEncoding }[], callback: (error?: Error | null) => void): void {
+    this.#channel.write(toBuffers(chunks), callback);
+  }
+
+  /** @internal */
+  override _final(callback: (error?: Error | null) => void): void {
+    this.#channel.finish(callback);
+  }
+
+  /** @internal */
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    callback(error ?? this.#channel.close() ?? null);
+  }
+}
+
+/**
+ * A `stream.Readable` of what `fd` delivers: read on readiness until `EAGAIN`, honouring
+ * `highWaterMark` (while the consumer is paused, the fd is not watched). It ends on end of file, on
+ * `POLL_HANGUP` once the data is drained, and on a pty's `EIO` once the other side closed; a real
+ * error destroys it with a {@link SocketPollError}. `O_NONBLOCK` is set if needed. The fd is closed
+ * only with `autoClose: true`; `destroy()` unregisters it first.
+ *
+ * ```ts
+ * import { readableFrom } from '@socketpoll/core';
+ * const fifo = fs.openSync('/tmp/events.fifo', fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+ * for await (const chunk of readableFrom(fifo, { autoClose: true })) console.log(chunk.toString());
+ * ```
+ * @throws at creation: {@link InvalidArgTypeError} / {@link OutOfRangeError} for bad arguments,
+ * {@link SocketPollError} `EBADF` (not open, or write-only), `EISDIR` (a directory), `EEXIST`
+ * (already watched on this poller), `EPERM` (a regular file on epoll), or the `fcntl` error of an fd
+ * that cannot be made non-blocking.
+ */
+export function readableFrom(fd: number, options?: FdStreamOptions): FdReadable {
+  const channel = openChannel(fd, options, true, false);
+  const o = streamOptions(options);
+  return new FdReadable(channel, { highWaterMark: o.highWaterMark, signal: o.signal, emitClose: true, autoDestroy: true });
+}
+
+/**
+ * A `stream.Writable` to `fd`: each write goes out at once until `EAGAIN`, the rest when the fd
+ * reports `POLL_WRITE`; so `write()` returns `false` past `highWaterMark` and `'drain'` follows, as
+ * on a socket. `end()` of a socket shuts its writing half down (the peer reads end of file).
+ * `O_NONBLOCK` is set if needed; the fd is closed only with `autoClose: true`.
+ *
+ * ```ts
+ * import { writableTo } from '@socketpoll/core';
+ * import { pipeline } from 'node:stream/promises';
+ * await pipeline(fs.createReadStream('firmware.bin'), writableTo(serialFd));
+ * ```
+ * @throws at creation: as {@link readableFrom} (`EBADF` for a read-only fd).
+ */
+export function writableTo(fd: number, options?: FdStreamOptions): FdWritable {
+  const channel = openChannel(fd, options, false, true);
+  const o = streamOptions(options);
+  return new FdWritable(channel, { highWaterMark: o.highWaterMark, signal: o.signal, emitClose: true, autoDestroy: true });
+}
+
+/**
+ * A `stream.Duplex` that reads and writes one fd (one registration, both directions): a pty, a
+ * serial port, a socket, a TUN device. Reading and writing behave as in {@link readableFrom} and
+ * {@link writableTo}; by default the end of input ends the stream (`allowHalfOpen: false`).
+ *
+ * ```ts
+ * import { duplexOf } from '@socketpoll/core';
+ * const tty = duplexOf(ptyMaster);
+ * tty.write('ls\n');
+ * tty.on('data', (chunk) => process.stdout.write(chunk));
+ * tty.on('end', () => console.log('the other side closed'));
+ * ```
+ * @throws at creation: as {@link readableFrom} and {@link writableTo}.
+ */
+export function duplexOf(fd: number, options?: DuplexOfOptions): FdDuplex {
+  const channel = openChannel(fd, options, true, true);
+  return new FdDuplex(channel, streamOptions(options));
+}
