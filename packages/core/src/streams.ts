@@ -93,6 +93,7 @@ class FdChannel implements ReadyTarget {
   #readSeen = false; // the fd was reported readable once: from then on _read() may read at once
   #hungUp = false; // POLL_HANGUP / POLL_ERROR seen: read to the end, then end
   #readDone = false;
+  #owed = false; // pause() came while Node waited for a push: resume() must read without a new _read()
   #readBuffer: Buffer | undefined;
   // writing
   #pending: PendingWrite | undefined;
@@ -157,9 +158,25 @@ class FdChannel implements ReadyTarget {
 
   // ---- reading -------------------------------------------------------------------------------
 
+  /** `pause()`: stop watching for input (the read Node asked for stays owed until {@link resumeReading}). */
+  pauseReading(): void {
+    if (!this.#reading) return;
+    this.#reading = false;
+    this.#owed = true;
+    this.#sync();
+  }
+
+  /** `resume()`: serve the read that {@link pauseReading} left owed. */
+  resumeReading(): void {
+    if (!this.#owed) return;
+    this.#owed = false;
+    this.wantRead();
+  }
+
   /** `_read()`: the consumer wants data. */
   wantRead(): void {
     if (this.#closed || this.#readDone) return;
+    this.#owed = false;
     this.#reading = true;
     // Before the first readiness, wait for it: a FIFO nobody opened for writing yet reads as EOF.
     if (this.#readSeen) this.#readLoop();
@@ -341,7 +358,7 @@ function openChannel(fd: unknown, options: unknown, read: boolean, write: boolea
   const raw = new Int32Array(3);
   const rc = addon.fdStatus(fd, raw);
   if (rc < 0) {
-    const syscall = raw[0] === -1 ? 'fstat' : 'fcntl';
+    const syscall = raw[0] === -1 ? 'fcntl' : 'fstat';
     throw ioError(rc, syscall, fd, rc === -EBADF ? `fd ${fd} is not an open file descriptor (already closed, or never opened)` : undefined);
   }
   const status: FdStatus = { flags: raw[0], type: raw[1] & S_IFMT, isTTY: raw[2] === 1 };
@@ -421,6 +438,20 @@ export class FdReadable extends Readable {
     return this.#channel.poll;
   }
 
+  /** Stops reading and stops watching the fd (nothing is read while paused), like `net.Socket`. */
+  override pause(): this {
+    super.pause();
+    this.#channel.pauseReading();
+    return this;
+  }
+
+  /** Resumes reading (and watching the fd). */
+  override resume(): this {
+    super.resume();
+    this.#channel.resumeReading();
+    return this;
+  }
+
   /** @internal */
   override _read(): void {
     this.#channel.wantRead();
@@ -428,7 +459,8 @@ export class FdReadable extends Readable {
 
   /** @internal */
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    callback(error ?? this.#channel.close() ?? null);
+    const failure = this.#channel.close(); // always: del() first, then restore, then close if owned
+    callback(error ?? failure ?? null);
   }
 }
 
@@ -477,7 +509,8 @@ export class FdWritable extends Writable {
 
   /** @internal */
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    callback(error ?? this.#channel.close() ?? null);
+    const failure = this.#channel.close(); // always: del() first, then restore, then close if owned
+    callback(error ?? failure ?? null);
   }
 }
 
@@ -510,6 +543,20 @@ export class FdDuplex extends Duplex {
     return this.#channel.poll;
   }
 
+  /** Stops reading and stops watching the fd (nothing is read while paused), like `net.Socket`. */
+  override pause(): this {
+    super.pause();
+    this.#channel.pauseReading();
+    return this;
+  }
+
+  /** Resumes reading (and watching the fd). */
+  override resume(): this {
+    super.resume();
+    this.#channel.resumeReading();
+    return this;
+  }
+
   /** @internal */
   override _read(): void {
     this.#channel.wantRead();
@@ -532,7 +579,8 @@ export class FdDuplex extends Duplex {
 
   /** @internal */
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    callback(error ?? this.#channel.close() ?? null);
+    const failure = this.#channel.close(); // always: del() first, then restore, then close if owned
+    callback(error ?? failure ?? null);
   }
 }
 

@@ -4,7 +4,7 @@
 // checks and typed errors are the TypeScript's).
 //
 //   fdStatus(fd, out: Int32Array(3)) -> 0 | -errno   out = [F_GETFL flags, st_mode & S_IFMT, isatty]
-//                                                    (-errno with out[0] = -1: fstat failed, else fcntl)
+//                                                    (-errno with out[0] = -1: fcntl failed, else fstat)
 //   setNonBlocking(fd, on) -> the new F_GETFL flags | -errno   (read back: the caller checks O_NONBLOCK)
 //   readInto(fd, buffer, offset, length) -> bytes (0: end of file) | -errno
 //   writeFrom(fd, buffer, offset, length) -> bytes | -errno
@@ -63,15 +63,19 @@ Napi::Value FdStatus(const Napi::CallbackInfo& info) {
   if (!GetFd(info, &fd) || info.Length() < 2 || !info[1].IsTypedArray()) return Invalid(info);
   Napi::Int32Array out = info[1].As<Napi::Int32Array>();
   if (out.ElementLength() < 3) return Invalid(info);
-  struct stat st;
-  if (fstat(fd, &st) < 0) {
-    out[0] = -1;
-    return Result(info, -errno);
-  }
+  // fcntl first: it reports a closed fd's EBADF reliably. fstat's errno is not trustworthy in every
+  // build (the Zig glibc 2.17 build returned errno 0 or ENOENT after a failed fstat).
   int flags = fcntl(fd, F_GETFL);
   if (flags < 0) {
+    int e = errno;  // before any Node-API call, which may change errno
+    out[0] = -1;
+    return Result(info, -e);
+  }
+  struct stat st;
+  if (fstat(fd, &st) < 0) {
+    int e = errno;
     out[0] = 0;
-    return Result(info, -errno);
+    return Result(info, e > 0 ? -e : -EIO);
   }
   out[0] = flags;
   out[1] = static_cast<int32_t>(st.st_mode & S_IFMT);
