@@ -223,6 +223,20 @@ test('start: batches keep coming over many round trips', async () => {
   equal(count, 200, 'round trips');
 });
 
+test('timers and process exits are delivered through start()', async () => {
+  const poll = poller();
+  poll.addTimer(20, 'timer'); // one-shot: gone once delivered
+  const timerBatch = await nextBatch(poll);
+  equal(timerBatch.map((e) => ({ timer: (e.events & core.POLL_TIMER) !== 0, data: e.data })), [{ timer: true, data: 'timer' }], 'timer batch');
+  if (poll.supportedSources.includes('process')) { // else: this kernel or backend cannot watch processes
+    const child = require('node:child_process').spawn('sleep', ['0.05'], { stdio: 'ignore' });
+    poll.addProcess(child.pid, 'child');
+    const exitBatch = await nextBatch(poll);
+    equal(exitBatch.map((e) => ({ exit: (e.events & core.POLL_EXIT) !== 0, data: e.data })), [{ exit: true, data: 'child' }], 'exit batch');
+  }
+  poll.close();
+});
+
 test('waitAsync: resolves with events, times out with [], a wakeup ends it', async () => {
   const poll = poller();
   const [r, w] = fifo();
