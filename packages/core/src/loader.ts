@@ -6,7 +6,6 @@
  * On failure it throws one {@link BackendLoadError} naming what was tried and how to fix it.
  * @module
  */
-import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { type BackendAttempt, BackendLoadError, InvalidArgValueError } from './errors';
 import type { BackendName } from './flags';
@@ -66,7 +65,9 @@ export interface LoadedBackend {
 }
 
 const BACKENDS: readonly BackendName[] = ['epoll', 'kqueue', 'poll'];
-const requireHere = createRequire(__filename);
+// The module's own `require` (in a bundle: the bundle's). `createRequire(__filename)` would be the
+// same here, but `__filename` is undefined when a bundler puts this code in an ES module.
+const requireHere: NodeJS.Require = require;
 const byPath = new Map<string, LoadedBackend>();
 
 /** @internal `linux-x64-glibc`, `darwin-arm64`, … */
@@ -96,16 +97,27 @@ function loadAddonFile(addonPath: string, packageName?: string): LoadedBackend {
   return loaded;
 }
 
+function resolvable(request: string): boolean {
+  try {
+    requireHere.resolve(request);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Why a package failed to load, in words that say what to do. */
 function diagnose(packageName: string, err: unknown): string {
-  let installed = false;
-  try {
-    requireHere.resolve(`${packageName}/package.json`);
-    installed = true;
-  } catch {
-    installed = false;
-  }
+  const installed = resolvable(`${packageName}/package.json`);
   const detail = err instanceof Error ? err.message.split('\n')[0] : String(err);
+  if (!installed && !resolvable('@socketpoll/core/package.json')) {
+    // Not even this package can be found from here: this code was bundled and moved away from
+    // node_modules, so nothing was omitted at install.
+    return (
+      `not found from ${requireHere.resolve.paths(packageName)?.[0] ?? 'here'} (no node_modules/@socketpoll/* there: bundled? ` +
+      `Mark @socketpoll/core external in the bundler, e.g. esbuild --external:@socketpoll/core, and install it where the bundle runs)`
+    );
+  }
   if (!installed) {
     return `not installed (optional dependencies skipped? reinstall without --omit=optional / --no-optional)`;
   }
