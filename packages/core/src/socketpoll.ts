@@ -166,8 +166,8 @@ const MODES: readonly PollMode[] = ['level', 'edge', 'oneshot'];
  * ```ts
  * import { SocketPoll, POLL_READ } from '@socketpoll/core';
  *
- * const poll = new SocketPoll();                  // epoll on Linux, kqueue on macOS
- * poll.add(fd, POLL_READ, { name: 'sensor' });
+ * const poll = new SocketPoll<{ name: string }>();  // T: the type of the data you attach
+ * poll.add(fd, POLL_READ, { name: 'sensor' });      // epoll on Linux, kqueue on macOS
  * poll.start((events) => {                        // one call per batch, on Node's event loop
  *   for (const { fd, events: ready, data } of events) {
  *     if (fd < 0) continue;                       // cancelled by del() earlier in this batch
@@ -325,7 +325,8 @@ export class SocketPoll<T = unknown> {
    * registration. Omitted `data` keeps the current data; omitted `mode` keeps the current mode.
    *
    * ```ts
-   * poll.mod(sock, POLL_READ | POLL_WRITE);   // also wait for room to write
+   * poll.add(sock, POLL_READ, conn);
+   * poll.mod(sock, POLL_READ | POLL_WRITE);   // later: also wait for room to write (data kept)
    * ```
    * @throws {@link SocketPollError} `ENOENT` when `fd` is not registered.
    */
@@ -626,8 +627,15 @@ export class SocketPoll<T = unknown> {
    * poller's blocking `wait()`:
    *
    * ```ts
-   * const worker = new Worker(file, { workerData: poll.wakeupHandle });
-   * // in the worker: wakeup(workerData);
+   * const worker = new Worker('./worker.js', { workerData: poll.wakeupHandle });
+   * poll.wait(-1);   // returns [] once the worker has called wakeup()
+   * ```
+   *
+   * ```ts
+   * // worker.js
+   * import { wakeup } from '@socketpoll/core';
+   * import { workerData } from 'node:worker_threads';
+   * wakeup(workerData);
    * ```
    */
   get wakeupHandle(): WakeupHandle {
@@ -664,7 +672,7 @@ export class SocketPoll<T = unknown> {
    * or a negative errno (`-EAGAIN`: no room; `-EPIPE`: the reader is gone). See {@link readEach}.
    *
    * ```ts
-   * poll.writeEach(peers, Buffer.from('xxxx'), 1, new Int32Array(4).fill(1));
+   * const written = poll.writeEach([sock], Buffer.from('ping'), 4, [4]);   // written[0]: 4, or -EAGAIN when full
    * ```
    */
   writeEach(

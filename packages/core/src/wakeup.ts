@@ -16,6 +16,9 @@ import type { WakeupHandle } from './socketpoll';
  * // main thread
  * const worker = new Worker('./worker.js', { workerData: poll.wakeupHandle });
  * poll.wait(-1);                 // returns when the worker calls wakeup()
+ * ```
+ *
+ * ```ts
  * // worker.js
  * import { wakeup } from '@socketpoll/core';
  * import { workerData } from 'node:worker_threads';

@@ -1,0 +1,9 @@
+{
+  "targets": [
+    {
+      "target_name": "timerfd",
+      "sources": ["timerfd.c"],
+      "cflags": ["-Wall", "-Wextra"]
+    }
+  ]
+}
