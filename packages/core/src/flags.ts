@@ -37,7 +37,8 @@ export const POLL_INVALID = 0x40;
  * timer's handle and `ev.fd` is `NaN`.
  *
  * ```ts
- * for (const ev of poll.wait()) if (ev.events & POLL_TIMER) console.log('timer', ev.data);
+ * poll.addTimer(10, 'tick');
+ * for (const ev of poll.wait(1000)) if (ev.events & POLL_TIMER) console.log('timer', ev.data);   // timer tick
  * ```
  */
 export const POLL_TIMER = 0x1000;
@@ -47,7 +48,8 @@ export const POLL_TIMER = 0x1000;
  * watch's handle and `ev.fd` is `NaN`.
  *
  * ```ts
- * for (const ev of poll.wait()) if (ev.events & POLL_EXIT) console.log('exited:', ev.source?.pid);
+ * poll.addProcess(spawn('true').pid!, 'true');
+ * for (const ev of poll.wait(5000)) if (ev.events & POLL_EXIT) console.log('exited:', ev.data);
  * ```
  */
 export const POLL_EXIT = 0x2000;

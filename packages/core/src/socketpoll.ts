@@ -360,7 +360,9 @@ export class SocketPoll<T = unknown> {
    * `events` 0), so it is never acted upon.
    *
    * ```ts
+   * poll.add(sock, POLL_READ);
    * poll.del(sock);
+   * const timer = poll.addTimer(1000);
    * poll.del(timer);   // a handle from addTimer() or addProcess()
    * ```
    * @throws {@link SocketPollError} `ENOENT` when `fd` is not registered (a handle: cancelled already,

@@ -66,7 +66,7 @@ const CORE_NAMES = new Set([
   ...Object.keys(core),
   ...[...fs.readFileSync(path.join(CORE, 'src/index.ts'), 'utf8').matchAll(/\btype (\w+)/g)].map((m) => m[1]),
 ]);
-const NODE_NAMES: Record<string, string> = { Worker: 'node:worker_threads', workerData: 'node:worker_threads' };
+const NODE_NAMES: Record<string, string> = { Worker: 'node:worker_threads', workerData: 'node:worker_threads', spawn: 'node:child_process' };
 
 /** The import lines for `names` (the ones a sample uses without declaring or importing them). */
 function importsFor(names: Set<string>): string {
