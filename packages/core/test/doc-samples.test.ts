@@ -60,7 +60,7 @@ function allSamples(): Sample[] {
   return samples;
 }
 
-const PRELUDE_NAMES = new Set(['Conn', 'conn', 'fd', 'sock', 'fds', 'buf', 'poll', 'handle', 'onBatch']);
+const PRELUDE_NAMES = new Set(['Conn', 'conn', 'fd', 'sock', 'fdA', 'fdB', 'fds', 'buf', 'bigBuffer', 'ptyMaster', 'serialFd', 'signal', 'poll', 'handle', 'onBatch']);
 // Values and the exported types (`type X` in src/index.ts).
 const CORE_NAMES = new Set([
   ...Object.keys(core),
@@ -72,9 +72,11 @@ const NODE_NAMES: Record<string, string> = { Worker: 'node:worker_threads', work
 function importsFor(names: Set<string>): string {
   const pick = (set: Set<string>) => [...names].filter((n) => set.has(n)).sort();
   const lines: string[] = [];
-  if (pick(PRELUDE_NAMES).length) lines.push(`import { ${pick(PRELUDE_NAMES).join(', ')} } from './prelude.mjs';`);
+  // Always imported: its fixtures and its exit timer are there even for a sample that names none.
+  lines.push(pick(PRELUDE_NAMES).length ? `import { ${pick(PRELUDE_NAMES).join(', ')} } from './prelude.mjs';` : "import './prelude.mjs';");
   if (pick(CORE_NAMES).length) lines.push(`import { ${pick(CORE_NAMES).join(', ')} } from '@socketpoll/core';`);
   for (const n of [...names].filter((n) => NODE_NAMES[n]).sort()) lines.push(`import { ${n} } from '${NODE_NAMES[n]}';`);
+  if (names.has('fs')) lines.push("import * as fs from 'node:fs';");
   return lines.join(' ');
 }
 
@@ -127,9 +129,10 @@ test('every sample compiles under strict against the published types', () => {
   // core or Node provide; second pass: with those imported, nothing may be left.
   const missing = new Map<string, Set<string>>();
   for (const d of compile(writeSamples(missing)).diagnostics) {
-    const name = /Cannot find name '(\w+)'/.exec(ts.flattenDiagnosticMessageText(d.messageText, '\n'))?.[1];
+    const text = ts.flattenDiagnosticMessageText(d.messageText, '\n');
+    const name = /Cannot find name '(\w+)'|No value exists in scope for the shorthand property '(\w+)'/.exec(text)?.slice(1).find(Boolean);
     if (!d.file || !name) continue;
-    if (!PRELUDE_NAMES.has(name) && !CORE_NAMES.has(name) && !NODE_NAMES[name]) continue;
+    if (!PRELUDE_NAMES.has(name) && !CORE_NAMES.has(name) && !NODE_NAMES[name] && name !== 'fs') continue;
     const file = path.basename(d.file.fileName);
     missing.set(file, (missing.get(file) ?? new Set()).add(name));
   }
