@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The documentation site in headless Chromium: builds it (`pnpm run docs`: guides + API reference
+# into docs/api/), then packages/release-test/test/docs-site.mjs opens it over HTTP on 127.0.0.1
+# and checks pages, search, console errors and links; screenshots in
+# packages/release-test/output/docs-site/. Skips (exit 0, saying why) without /usr/bin/chromium.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+if [ ! -x "${CHROMIUM:-/usr/bin/chromium}" ]; then
+  echo "docs-site: skipped: no Chromium at ${CHROMIUM:-/usr/bin/chromium} (apt-get install chromium)"
+  exit 0
+fi
+pnpm run docs --output-logs=errors-only
+node packages/release-test/test/docs-site.mjs
