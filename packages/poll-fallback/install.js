@@ -1,131 +1,125 @@
 #!/usr/bin/env node
 'use strict';
-// install.js — builds the poll() backend from the sources shipped in ./native, on install, only
-// where it is needed:
-//   - no prebuilt backend package covers this platform (the table in ./platforms.json, generated
-//     at pack time from @socketpoll/core's src/platforms.ts), or
-//   - SOCKETPOLL_BUILD_FROM_SOURCE=1 asks for it (e.g. to use `backend: 'poll'` on Linux x64).
-// Inside the socketpoll workspace it does nothing: the workspace build (turbo) builds the addon.
+// install.js — builds the backends of @socketpoll/core from the sources shipped in ./native, with
+// node-gyp, following the build-time detection of the C library: the platform's own mechanism
+// (epoll on Linux and Android, kqueue on macOS and the BSDs) and poll(), which builds on any POSIX
+// system. Each lands next to this file as socketpoll_<backend>.node; the core loader prefers the
+// native mechanism and uses poll when asked (`backend: 'poll'`).
 //
-// Node's headers come from the running Node's own install (<prefix>/include/node, found from
-// process.execPath) when it has them, so node-gyp downloads nothing. A failed build leaves the
-// package installed without socketpoll.node and prints the command that builds it; the install
-// only fails when the build was asked for explicitly (SOCKETPOLL_BUILD_FROM_SOURCE=1).
+// It runs where it is installed: as the dependency of a source selector (the machines no prebuilt
+// package fits; see @socketpoll/core's platform table), or where you install it yourself. Node's
+// headers come from the running Node's install when it has them (<prefix>/include/node), so
+// node-gyp downloads nothing. A failed build leaves the package installed, prints what is missing
+// (compiler, make, python3), and writes build-error.log here: the loader's error quotes it. The
+// install only fails when SOCKETPOLL_BUILD_FROM_SOURCE=1 asked for the build explicitly.
 //
-// Usage: node install.js            (what npm/pnpm run)
-//        node install.js --force    (build even where a prebuilt fits; same as the env var)
+// Inside the socketpoll workspace it builds nothing (turbo builds packages/native); `node install.js
+// --from-workspace` (this package's build script) copies those builds in.
 const fs = require('node:fs');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
 
 const PACKAGE = '@socketpoll/poll-fallback';
-const TARGET = 'socketpoll_poll';
 const here = __dirname;
-const forced = process.env.SOCKETPOLL_BUILD_FROM_SOURCE === '1' || process.argv.includes('--force');
+const LOG = path.join(here, 'build-error.log');
+const strict = process.env.SOCKETPOLL_BUILD_FROM_SOURCE === '1';
 
-/** The commands that build this package, for messages. */
-function buildCommands() {
-  return [
-    `SOCKETPOLL_BUILD_FROM_SOURCE=1 npm rebuild ${PACKAGE}`,
-    `with pnpm: SOCKETPOLL_BUILD_FROM_SOURCE=1 pnpm rebuild ${PACKAGE} (not approved yet: SOCKETPOLL_BUILD_FROM_SOURCE=1 pnpm approve-builds)`,
-    `or directly: cd ${JSON.stringify(here)} && node install.js --force`,
-  ].join('\n  ');
+/** The backends to build here, best first. */
+function backends(platform = process.platform) {
+  if (platform === 'linux' || platform === 'android') return ['epoll', 'poll'];
+  if (platform === 'darwin' || platform.endsWith('bsd')) return ['kqueue', 'poll'];
+  return ['poll'];
+}
+
+const addonFile = (backend) => path.join(here, `socketpoll_${backend}.node`);
+
+function put(from, to) {
+  const tmp = `${to}.tmp-${process.pid}`; // by rename: a loaded .node must never be rewritten in place
+  fs.copyFileSync(from, tmp);
+  fs.renameSync(tmp, to);
 }
 
 /** Inside the monorepo: the sources are in ../native and this folder is not under node_modules. */
 function inWorkspace() {
-  return (
-    !fs.existsSync(path.join(here, 'native')) &&
-    fs.existsSync(path.join(here, '..', 'native', 'gyp', 'binding.gyp')) &&
-    !here.split(path.sep).includes('node_modules')
-  );
+  return !fs.existsSync(path.join(here, 'native')) && fs.existsSync(path.join(here, '..', 'native', 'gyp', 'binding.gyp')) &&
+    !here.split(path.sep).includes('node_modules');
 }
 
-function libc() {
-  if (process.platform !== 'linux') return undefined;
-  const report = process.report && process.report.getReport();
-  return report && report.header && report.header.glibcVersionRuntime ? 'glibc' : 'musl';
+/** The tools node-gyp needs that are not on PATH. */
+function missingTools() {
+  const onPath = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+  const missing = [];
+  if (!onPath('python3') && !onPath('python')) missing.push('python3');
+  if (!onPath('make') && !onPath('gmake')) missing.push('make');
+  if (!onPath(process.env.CXX || 'c++') && !onPath('g++') && !onPath('clang++')) missing.push('a C/C++ compiler (g++ or clang++)');
+  return missing;
 }
 
-/** The prebuilt package that covers this machine, from the same table the core loader uses. */
-function prebuiltPackage() {
-  let table;
-  try {
-    table = JSON.parse(fs.readFileSync(path.join(here, 'platforms.json'), 'utf8'));
-  } catch {
-    return undefined; // no table: assume nothing covers us, so build
+function buildCommands() {
+  return [
+    `npm rebuild ${PACKAGE}`,
+    `with pnpm: pnpm rebuild ${PACKAGE} (first time: pnpm approve-builds and select it)`,
+  ].join('\n  ');
+}
+
+function fail(why, output = '') {
+  const message = `could not build ${PACKAGE}: ${why}`;
+  fs.writeFileSync(LOG, `${message}\n${output ? `\n--- node-gyp output (last lines) ---\n${output.split('\n').slice(-40).join('\n')}\n` : ''}`);
+  console.warn(`\nWARNING ${PACKAGE}: ${message}.\nInstall what is missing, then build it with:\n  ${buildCommands()}\n(details: ${LOG})\n`);
+  process.exit(strict ? 1 : 0); // stay installed, so the loader can say why
+}
+
+/** What was built, best first: the core loader reads it. */
+function writeBuilt() {
+  fs.writeFileSync(path.join(here, 'built.json'), `${JSON.stringify(backends())}\n`);
+}
+
+function fromWorkspace() {
+  const release = path.join(here, '..', 'native', 'gyp', 'build', 'Release');
+  for (const backend of backends()) {
+    const built = path.join(release, `socketpoll_${backend}.node`);
+    if (!fs.existsSync(built)) {
+      console.error(`poll-fallback: ${built} is missing; build packages/native first (pnpm build)`);
+      process.exit(1);
+    }
+    put(built, addonFile(backend));
   }
-  const mine = libc();
-  const row = table.find(
-    (p) => p.platform === process.platform && p.arch === process.arch && (p.libc === undefined || p.libc === mine),
-  );
-  return row && row.packageName;
+  writeBuilt();
+  console.log(`poll-fallback: copied the workspace builds of ${backends().join(', ')}`);
 }
 
-/** node-gyp: the one resolvable from here, else npm's bundled copy, else `node-gyp` on PATH. */
-function nodeGypCommand(nativeDir) {
-  let file;
-  try {
-    file = require(path.join(nativeDir, 'scripts', 'node-gyp-env.js')).nodeGypBin();
-  } catch {
-    file = undefined;
-  }
-  if (file && fs.existsSync(file)) return [process.execPath, file];
-  return ['node-gyp'];
-}
-
-function nodeGypEnv(nativeDir) {
-  try {
-    return require(path.join(nativeDir, 'scripts', 'node-gyp-env.js')).nodeGypEnv();
-  } catch {
-    return { ...process.env };
-  }
-}
-
-function run(cmd, args, env) {
-  console.log(`poll-fallback: ${[...cmd, ...args].join(' ')}`);
-  const result = spawnSync(cmd[0], [...cmd.slice(1), ...args], { stdio: 'inherit', env });
-  if (result.error) return result.error.message;
-  if (result.status !== 0) return `exit code ${result.status}`;
-  return null;
-}
-
-function fail(why) {
-  console.error(
-    `\npoll-fallback: could not build ${PACKAGE} (${why}).\n` +
-      `It needs python3, make and a C/C++ compiler. Build it with:\n  ${buildCommands()}\n`,
-  );
-  process.exit(forced ? 1 : 0); // as an optional dependency, stay installed so the loader can say why
-}
-
-function main() {
-  if (inWorkspace() && !forced) return; // the workspace build makes socketpoll.node
-  if (!forced) {
-    const prebuilt = prebuiltPackage();
-    if (prebuilt) return; // covered by a prebuilt package; build on request only
-  }
-  if (process.platform === 'win32') fail('poll() is POSIX; Windows is not supported');
-  const nativeDir = fs.existsSync(path.join(here, 'native')) ? path.join(here, 'native') : path.join(here, '..', 'native');
+function build() {
+  fs.rmSync(LOG, { force: true });
+  fs.rmSync(path.join(here, 'built.json'), { force: true });
+  if (process.platform === 'win32') fail('Windows has no readiness API for arbitrary descriptors (epoll, kqueue or poll)');
+  const missing = missingTools();
+  if (missing.length) fail(`missing ${missing.join(', ')}`);
+  const nativeDir = path.join(here, 'native');
   const gypDir = path.join(nativeDir, 'gyp');
   if (!fs.existsSync(path.join(gypDir, 'binding.gyp'))) fail(`no sources: ${gypDir}/binding.gyp is missing`);
-  const env = nodeGypEnv(nativeDir);
-  if (!env.npm_config_nodedir) {
-    console.warn(
-      `poll-fallback: no Node headers next to ${process.execPath} (<prefix>/include/node/node_api.h); ` +
-        'node-gyp will fetch them unless npm_config_nodedir points at a Node source or headers tree',
-    );
+  const { nodeGypEnv, nodeGypBin } = require(path.join(nativeDir, 'scripts', 'node-gyp-env.js'));
+  const env = nodeGypEnv();
+  const gyp = fs.existsSync(nodeGypBin()) ? [process.execPath, nodeGypBin()] : ['node-gyp'];
+  const targets = backends().map((b) => `socketpoll_${b}`);
+  let output = '';
+  for (const args of [['configure'], ['build', '--jobs=2', ...targets]]) {
+    const r = spawnSync(gyp[0], [...gyp.slice(1), ...args, `--directory=${gypDir}`], { env, encoding: 'utf8' });
+    output += `${r.stdout ?? ''}${r.stderr ?? ''}`;
+    if (r.error || r.status !== 0) fail(`node-gyp ${args[0]} failed (${r.error ? r.error.message : `exit code ${r.status}`})`, output);
   }
-  const gyp = nodeGypCommand(nativeDir);
-  // Configure everything, build only our target (the gyp file also lists other backends' and
-  // test-only targets whose sources this package does not ship).
-  const why =
-    run(gyp, ['configure', `--directory=${gypDir}`], env) ||
-    run(gyp, ['build', `--directory=${gypDir}`, '--jobs=2', TARGET], env);
-  if (why) fail(`node-gyp failed: ${why}`);
-  const built = path.join(gypDir, 'build', 'Release', `${TARGET}.node`);
-  if (!fs.existsSync(built)) fail(`node-gyp produced no ${built}`);
-  require(path.join(nativeDir, 'scripts', 'replace-file.js')).replaceFile(built, path.join(here, 'socketpoll.node'));
-  console.log(`poll-fallback: built ${path.join(here, 'socketpoll.node')}`);
+  for (const backend of backends()) {
+    const built = path.join(gypDir, 'build', 'Release', `socketpoll_${backend}.node`);
+    if (!fs.existsSync(built)) fail(`node-gyp produced no ${built}`, output);
+    put(built, addonFile(backend));
+  }
+  fs.rmSync(path.join(gypDir, 'build'), { recursive: true, force: true });
+  writeBuilt();
+  console.log(`poll-fallback: built ${backends().join(' and ')} from source`);
 }
 
-main();
+if (require.main === module) {
+  if (process.argv.includes('--from-workspace')) fromWorkspace();
+  else if (!inWorkspace()) build();
+}
+
+module.exports = { backends, addonFile, LOG };

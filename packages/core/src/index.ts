@@ -62,4 +62,7 @@ export {
   OutOfRangeError,
 } from './errors';
 export { loadBackend, availableBackends, platformPackage, type LoadedBackend } from './loader';
-export { PLATFORM_PACKAGES, FALLBACK_PACKAGE, type PlatformPackage, type FallbackPackage } from './platforms';
+export {
+  PLATFORM_PACKAGES, SOURCE_PACKAGE, UNSUPPORTED_PLATFORMS, sourceSelectors,
+  type PlatformPackage, type SourcePackage, type SourceSelector,
+} from './platforms';

@@ -1,15 +1,19 @@
 /**
  * Finds the compiled backend for this machine, at load time, from the platform table:
- * 1. an explicit choice (`new SocketPoll({ backend })` or `SOCKETPOLL_BACKEND`), else
+ * 1. an explicit choice (`new SocketPoll({ backend })` or `SOCKETPOLL_BACKEND`) narrows what follows
+ *    to that backend, else
  * 2. the prebuilt package for `platform-arch[-libc]`, else
- * 3. `@socketpoll/poll-fallback` (built from source on install).
+ * 3. the source build (`@socketpoll/poll-fallback`, compiled on install): the platform's own
+ *    mechanism first (epoll, kqueue), then poll.
  * On failure it throws one {@link BackendLoadError} naming what was tried and how to fix it.
  * @module
  */
+import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { type BackendAttempt, BackendLoadError, InvalidArgValueError } from './errors';
 import type { BackendName } from './flags';
-import { FALLBACK_PACKAGE, PLATFORM_PACKAGES, type PlatformPackage } from './platforms';
+import { PLATFORM_PACKAGES, SOURCE_PACKAGE, UNSUPPORTED_PLATFORMS, type PlatformPackage, sourceSelectors } from './platforms';
 import { currentLibc, runtimeLabel } from './runtime';
 
 /** @internal The addon's JS surface (packages/native/src/binding/binding.cc). */
@@ -97,47 +101,61 @@ function loadAddonFile(addonPath: string, packageName?: string): LoadedBackend {
   return loaded;
 }
 
-function resolvable(request: string): boolean {
+/** Where a package is installed (its folder), or undefined. */
+function installedDir(packageName: string, from: NodeJS.Require = requireHere): string | undefined {
   try {
-    requireHere.resolve(request);
-    return true;
+    return path.dirname(from.resolve(`${packageName}/package.json`));
   } catch {
-    return false;
+    return undefined;
   }
 }
 
-/** Why a package failed to load, in words that say what to do. */
-function diagnose(packageName: string, err: unknown): string {
-  const installed = resolvable(`${packageName}/package.json`);
-  const detail = err instanceof Error ? err.message.split('\n')[0] : String(err);
-  if (!installed && !resolvable('@socketpoll/core/package.json')) {
+/**
+ * The source package's folder: a dependency of the selector that fits this machine, or installed
+ * directly (by the application, or hoisted next to core).
+ */
+function sourcePackageDir(): string | undefined {
+  const direct = installedDir(SOURCE_PACKAGE.packageName);
+  if (direct) return direct;
+  for (const selector of sourceSelectors()) {
+    const dir = installedDir(selector.packageName);
+    if (dir) return installedDir(SOURCE_PACKAGE.packageName, createRequire(path.join(dir, 'package.json')));
+  }
+  for (const base of [process.cwd(), require.main?.filename].filter((b): b is string => Boolean(b))) {
+    const dir = installedDir(SOURCE_PACKAGE.packageName, createRequire(path.resolve(base, 'noop.js')));
+    if (dir) return dir;
+  }
+  return undefined;
+}
+
+/** The first line of an error, for messages. */
+const firstLine = (err: unknown): string => (err instanceof Error ? err.message.split('\n')[0] : String(err));
+
+/** Why a prebuilt package failed to load, in words that say what to do. */
+function diagnosePrebuilt(row: PlatformPackage, err: unknown): string {
+  const own = row === platformPackage();
+  if (!installedDir(row.packageName) && !installedDir('@socketpoll/core')) {
     // Not even this package can be found from here: this code was bundled and moved away from
     // node_modules, so nothing was omitted at install.
     return (
-      `not found from ${requireHere.resolve.paths(packageName)?.[0] ?? 'here'} (no node_modules/@socketpoll/* there: bundled? ` +
+      `not found from ${requireHere.resolve.paths(row.packageName)?.[0] ?? 'here'} (no node_modules/@socketpoll/* there: bundled? ` +
       `Mark @socketpoll/core external in the bundler, e.g. esbuild --external:@socketpoll/core, and install it where the bundle runs)`
     );
   }
-  if (!installed) {
-    return `not installed (optional dependencies skipped? reinstall without --omit=optional / --no-optional)`;
+  if (!installedDir(row.packageName)) {
+    return own
+      ? 'not installed (optional dependencies skipped? reinstall without --omit=optional / --no-optional)'
+      : `not installed (it is for ${row.platform}-${row.arch}${row.libc ? `-${row.libc}` : ''}, not this machine)`;
   }
-  if (packageName === FALLBACK_PACKAGE.packageName) {
-    // Its install script builds only where no prebuilt fits, unless asked: always ask here.
-    return (
-      `installed but not built (${detail}). Build it with ` +
-      `\`SOCKETPOLL_BUILD_FROM_SOURCE=1 npm rebuild ${packageName}\`, or with pnpm ` +
-      `\`SOCKETPOLL_BUILD_FROM_SOURCE=1 pnpm approve-builds\` (select ${packageName}); ` +
-      `it needs python3, make and a C++ compiler`
-    );
-  }
-  const symbol = missingSymbol(detail);
+  if (!own) return `installed but it is for ${row.platform}-${row.arch}${row.libc ? `-${row.libc}` : ''}: reinstall on this machine (${firstLine(err)})`;
+  const symbol = missingSymbol(firstLine(err));
   if (symbol !== undefined) {
     return (
       `installed but cannot load in ${runtimeLabel()}: it needs the symbol ${symbol}, which this runtime ` +
-      `does not provide (${detail}). Use a Node-API runtime that has it, or the poll backend`
+      `does not provide (${firstLine(err)}). Use a Node-API runtime that has it, or the poll backend`
     );
   }
-  return `installed but failed to load in ${runtimeLabel()} (${detail}): installed for another platform? Reinstall on this machine`;
+  return `installed but failed to load in ${runtimeLabel()} (${firstLine(err)}): installed for another platform? Reinstall on this machine`;
 }
 
 /**
@@ -149,21 +167,74 @@ function missingSymbol(message: string): string | undefined {
   return m ? (m[1] ?? m[2] ?? m[3]) : undefined;
 }
 
+/** Why the source build is not there, from the log its install left behind. */
+function diagnoseSource(dir: string | undefined): string {
+  if (!dir) {
+    return `not installed: install it with \`npm install ${SOURCE_PACKAGE.packageName}\` (it compiles on install; needs python3, make and a C/C++ compiler)`;
+  }
+  let log = '';
+  try {
+    log = fs.readFileSync(path.join(dir, 'build-error.log'), 'utf8').split('\n')[0];
+  } catch {
+    // no failed build recorded
+  }
+  const rebuild = `\`npm rebuild ${SOURCE_PACKAGE.packageName}\` (pnpm: \`pnpm approve-builds\`, then \`pnpm rebuild ${SOURCE_PACKAGE.packageName}\`)`;
+  if (log) return `the build on install failed: ${log} (see ${path.join(dir, 'build-error.log')}); fix that, then run ${rebuild}`;
+  return `installed but not built (install scripts skipped?): run ${rebuild}; it needs python3, make and a C/C++ compiler`;
+}
+
+/** The backends the source build made, best first (its install writes built.json), or undefined. */
+function sourceBuilt(dir: string): BackendName[] | undefined {
+  try {
+    const built: unknown = JSON.parse(fs.readFileSync(path.join(dir, 'built.json'), 'utf8'));
+    return Array.isArray(built) ? built.filter((b): b is BackendName => (BACKENDS as readonly unknown[]).includes(b)) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function loadPackage(packageName: string): LoadedBackend {
   const pkgJson = requireHere.resolve(`${packageName}/package.json`);
   const main = (requireHere(pkgJson) as { main?: string }).main ?? 'socketpoll.node';
   return loadAddonFile(path.join(path.dirname(pkgJson), main), packageName);
 }
 
-function packagesFor(name: BackendName | undefined): string[] {
+/** One place a backend can come from, tried in order. */
+interface Candidate {
+  readonly packageName: string;
+  load(): LoadedBackend;
+  diagnose(err: unknown): string;
+}
+
+/** Where the wanted backend (or the best one) can come from, in order; computed as it is tried. */
+function* candidates(wanted: BackendName | undefined): Generator<Candidate> {
   const own = platformPackage();
-  if (name === undefined) return [...(own ? [own.packageName] : []), FALLBACK_PACKAGE.packageName];
-  if (name === 'poll') return [FALLBACK_PACKAGE.packageName];
-  const rows = PLATFORM_PACKAGES.filter((p) => p.backend === name);
-  // The row for this machine first; another platform's package cannot load here, but trying it
-  // gives the user an accurate message.
-  rows.sort((a, b) => (a === own ? -1 : b === own ? 1 : 0));
-  return rows.map((p) => p.packageName);
+  const prebuilt = own && (wanted === undefined || own.backend === wanted) ? [own] : [];
+  // Asked for a backend this machine has no prebuilt of: name the packages that have it, so the
+  // message says which machines they are for.
+  if (wanted !== undefined && wanted !== 'poll' && prebuilt.length === 0) prebuilt.push(...PLATFORM_PACKAGES.filter((p) => p.backend === wanted));
+  for (const row of prebuilt) {
+    yield { packageName: row.packageName, load: () => loadPackage(row.packageName), diagnose: (err) => diagnosePrebuilt(row, err) };
+  }
+  const dir = sourcePackageDir();
+  const built = dir ? sourceBuilt(dir) : undefined;
+  if (!dir || !built) {
+    yield {
+      packageName: SOURCE_PACKAGE.packageName,
+      load: () => {
+        throw new Error('not built');
+      },
+      diagnose: () => diagnoseSource(dir),
+    };
+    return;
+  }
+  for (const backend of built.filter((b) => wanted === undefined || b === wanted)) {
+    yield {
+      packageName: `${SOURCE_PACKAGE.packageName} (${backend})`,
+      load: () => loadAddonFile(path.join(dir, `socketpoll_${backend}.node`), SOURCE_PACKAGE.packageName),
+      diagnose: (err) => `built but failed to load (${firstLine(err)})`,
+    };
+  }
 }
 
 /** @internal checks a backend name from an option or the environment. */
@@ -187,17 +258,27 @@ export function loadBackend(options: { backend?: BackendName; addonPath?: string
   const wanted =
     checkBackendName(options.backend, 'backend') ??
     checkBackendName(process.env.SOCKETPOLL_BACKEND, 'SOCKETPOLL_BACKEND');
+  const what = wanted ? `the '${wanted}' backend` : 'a backend';
+  if (UNSUPPORTED_PLATFORMS.includes(process.platform)) {
+    const supported = [...new Set(PLATFORM_PACKAGES.map((p) => `${p.platform}-${p.arch}${p.libc ? `-${p.libc}` : ''}`))];
+    throw new BackendLoadError(
+      `@socketpoll/core could not load ${what}: ${process.platform} is not supported. Windows has no readiness ` +
+        'API for arbitrary file descriptors (no epoll, kqueue or poll over any fd; its sockets-only APIs are ' +
+        `what Node's own net module uses). Supported: ${supported.join(', ')} (prebuilt), and other Linux, ` +
+        'macOS and BSD machines through the source build. On Windows, use WSL 2 (Linux).',
+      [],
+    );
+  }
   const attempts: BackendAttempt[] = [];
-  for (const packageName of packagesFor(wanted)) {
+  for (const candidate of candidates(wanted)) {
     try {
-      return loadPackage(packageName);
+      return candidate.load();
     } catch (err) {
-      attempts.push({ packageName, reason: diagnose(packageName, err) });
+      attempts.push({ packageName: candidate.packageName, reason: candidate.diagnose(err) });
     }
   }
-  const what = wanted ? `the '${wanted}' backend` : 'a backend';
   const lines = attempts.map((a) => `  - ${a.packageName}: ${a.reason}`);
-  if (attempts.length === 0) lines.push(`  - no package provides '${wanted}'`);
+  if (attempts.length === 0) lines.push(`  - no package provides '${wanted}' on ${process.platform}`);
   throw new BackendLoadError(
     `@socketpoll/core could not load ${what} for ${platformKey()}. Tried:\n${lines.join('\n')}`,
     attempts,

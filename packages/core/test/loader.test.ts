@@ -2,7 +2,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { BackendLoadError, FALLBACK_PACKAGE, PLATFORM_PACKAGES, SocketPoll, availableBackends, loadBackend, platformPackage } from '../src';
+import { BackendLoadError, PLATFORM_PACKAGES, SOURCE_PACKAGE, SocketPoll, availableBackends, loadBackend, platformPackage, sourceSelectors } from '../src';
+import type { PlatformPackage } from '../src';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const CORE = path.resolve(__dirname, '..');
@@ -24,19 +25,50 @@ describe('the platform table', () => {
       const pkg = readJson(path.join(packageDir(row.packageName), 'package.json'));
       expect(pkg.os).toEqual([row.platform]);
       expect(pkg.cpu).toEqual([row.arch]);
-      if (row.libc) expect(pkg.libc).toEqual([row.libc]);
+      expect(pkg.libc).toEqual(row.libc ? [row.libc] : undefined);
       expect(pkg.files).toEqual(['socketpoll.node']);
       expect(pkg.main).toBe('socketpoll.node');
+      expect(pkg.scripts).toBeUndefined();
       expect(optional[row.packageName]).toBeDefined();
     }
-    expect(optional[FALLBACK_PACKAGE.packageName]).toBeDefined();
+    expect(optional[SOURCE_PACKAGE.packageName]).toBeUndefined();
   });
 
   test('every published package has the same version as core (changesets fixed group)', () => {
     const version = readJson(path.join(CORE, 'package.json')).version;
     const fixed = readJson(path.join(ROOT, '.changeset', 'config.json')).fixed[0];
     for (const name of fixed) expect(readJson(path.join(packageDir(name), 'package.json')).version).toBe(version);
-    expect(fixed.sort()).toEqual(['@socketpoll/core', FALLBACK_PACKAGE.packageName, ...PLATFORM_PACKAGES.map((p) => p.packageName)].sort());
+    const expected = ['@socketpoll/core', SOURCE_PACKAGE.packageName, ...PLATFORM_PACKAGES.map((p) => p.packageName), ...sourceSelectors().map((s) => s.packageName)];
+    expect([...fixed].sort()).toEqual(expected.sort());
+  });
+
+  // npm's rule for os/cpu/libc (npm-install-checks): a `!x` entry that matches rejects; a list of
+  // plain entries must contain the value.
+  const accepts = (field: readonly string[] | undefined, value: string) =>
+    !field || (!field.includes(`!${value}`) && (field.every((f) => f.startsWith('!')) || field.includes(value)));
+  const installs = (m: { os: readonly string[]; cpu?: readonly string[]; libc?: readonly string[] }, os: string, cpu: string, libc?: string) =>
+    accepts(m.os, os) && accepts(m.cpu, cpu) && (os !== 'linux' || !m.libc || (libc !== undefined && accepts(m.libc, libc)));
+
+  test('exactly one prebuilt or source selector is installed on every machine Node runs on, none on Windows', () => {
+    const machines: [string, string, string | undefined][] = [];
+    for (const os of ['linux', 'darwin', 'freebsd', 'openbsd', 'sunos', 'aix', 'android', 'win32']) {
+      for (const cpu of ['x64', 'arm64', 'arm', 'ia32', 'ppc64', 's390x', 'riscv64', 'loong64']) {
+        for (const libc of os === 'linux' ? ['glibc', 'musl'] : [undefined]) machines.push([os, cpu, libc]);
+      }
+    }
+    const rows = PLATFORM_PACKAGES.map((r: PlatformPackage) => ({ name: r.packageName, os: [r.platform], cpu: [r.arch], libc: r.libc ? [r.libc] : undefined }));
+    const selectors = sourceSelectors().map((s) => ({ name: s.packageName, ...s }));
+    for (const [os, cpu, libc] of machines) {
+      const chosen = [...rows, ...selectors].filter((m) => installs(m, os, cpu, libc)).map((m) => m.name);
+      if (os === 'win32' || (os === 'darwin' && !['x64', 'arm64'].includes(cpu))) expect([os, cpu, chosen]).toEqual([os, cpu, []]);
+      else expect([os, cpu, libc, chosen.length]).toEqual([os, cpu, libc, 1]);
+    }
+  });
+
+  test('the generated manifests, README and LICENSE files match the table (no drift)', () => {
+    const r = spawnSync(process.execPath, [path.join(ROOT, 'packages/native/scripts/prebuilt.js'), 'manifests', '--check'], { encoding: 'utf8' });
+    expect(`${r.stdout}${r.stderr}`).toMatch(/files match the platform table/);
+    expect(r.status).toBe(0);
   });
 });
 
@@ -83,27 +115,73 @@ onLinuxX64('loading on linux-x64 (glibc)', () => {
     const e = err as BackendLoadError;
     expect(e.code).toBe('ERR_SOCKETPOLL_NO_BACKEND');
     expect(e.message).toMatch(/could not load the 'kqueue' backend for linux-x64-glibc/);
-    expect(e.attempts.map((a) => a.packageName)).toEqual(['@socketpoll/kqueue-darwin-arm64']);
+    expect(e.attempts.map((a) => a.packageName)).toEqual(['@socketpoll/kqueue-darwin-arm64', '@socketpoll/kqueue-darwin-x64']);
+    expect(e.attempts[0].reason).toMatch(/it is for darwin-arm64/);
   });
 
-  test('an install without optional packages and an unbuilt fallback: the error says how to fix both', () => {
-    // A user's node_modules: core, and poll-fallback whose build script was blocked (no .node).
+  /** A user's node_modules holding core's build (and what `extra` adds); runs app.js there. */
+  function runApp(extra: (modules: string) => void, env: NodeJS.ProcessEnv = {}) {
     const app = fs.mkdtempSync(path.join(os.tmpdir(), 'socketpoll-app-'));
     const mod = path.join(app, 'node_modules', '@socketpoll');
     fs.mkdirSync(path.join(mod, 'core'), { recursive: true });
     fs.cpSync(path.join(CORE, 'dist'), path.join(mod, 'core', 'dist'), { recursive: true });
     fs.copyFileSync(path.join(CORE, 'package.json'), path.join(mod, 'core', 'package.json'));
-    fs.mkdirSync(path.join(mod, 'poll-fallback'));
-    fs.writeFileSync(path.join(mod, 'poll-fallback', 'package.json'), JSON.stringify({ name: '@socketpoll/poll-fallback', main: 'socketpoll.node' }));
-    fs.writeFileSync(path.join(app, 'app.js'), "require('@socketpoll/core'); new (require('@socketpoll/core').SocketPoll)();");
+    extra(mod);
+    fs.writeFileSync(path.join(app, 'app.js'), "const c = require('@socketpoll/core'); const p = new c.SocketPoll(); console.log(p.backendName);");
     // NODE_PATH (set by pnpm's bin shims) would let the app find the workspace's packages.
-    const env = { ...process.env, SOCKETPOLL_BACKEND: '', NODE_PATH: '' };
-    const r = spawnSync(process.execPath, ['app.js'], { cwd: app, env });
+    const r = spawnSync(process.execPath, ['app.js'], { cwd: app, env: { ...process.env, SOCKETPOLL_BACKEND: '', NODE_PATH: '', ...env } });
     fs.rmSync(app, { recursive: true, force: true });
-    const stderr = r.stderr.toString();
+    return { status: r.status, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
+  }
+
+  test('an install without optional packages: the error names --omit=optional and the source package', () => {
+    const r = runApp(() => {});
     expect(r.status).not.toBe(0);
-    expect(stderr).toMatch(/@socketpoll\/epoll-linux-x64: not installed .*--omit=optional/);
-    expect(stderr).toMatch(/@socketpoll\/poll-fallback: installed but not built .*SOCKETPOLL_BUILD_FROM_SOURCE=1 npm rebuild @socketpoll\/poll-fallback/);
-    expect(stderr).toMatch(/SOCKETPOLL_BUILD_FROM_SOURCE=1 pnpm approve-builds/);
+    expect(r.stderr).toMatch(/@socketpoll\/epoll-linux-x64: not installed .*--omit=optional/);
+    expect(r.stderr).toMatch(/@socketpoll\/poll-fallback: not installed: install it with `npm install @socketpoll\/poll-fallback`/);
+  });
+
+  test('a source package whose install script did not run: the error gives the rebuild commands', () => {
+    const r = runApp((mod) => {
+      fs.mkdirSync(path.join(mod, 'poll-fallback'));
+      fs.writeFileSync(path.join(mod, 'poll-fallback', 'package.json'), JSON.stringify({ name: '@socketpoll/poll-fallback' }));
+    });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/@socketpoll\/poll-fallback: installed but not built .*npm rebuild @socketpoll\/poll-fallback.*pnpm approve-builds/);
+  });
+
+  test('a failed source build: the error quotes the log the install left behind', () => {
+    const r = runApp((mod) => {
+      fs.mkdirSync(path.join(mod, 'poll-fallback'));
+      fs.writeFileSync(path.join(mod, 'poll-fallback', 'package.json'), JSON.stringify({ name: '@socketpoll/poll-fallback' }));
+      fs.writeFileSync(path.join(mod, 'poll-fallback', 'build-error.log'), 'could not build @socketpoll/poll-fallback: missing make\n');
+    });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/the build on install failed: could not build @socketpoll\/poll-fallback: missing make \(see .*build-error.log\)/);
+  });
+
+  test('with the prebuilt absent, the source build gives epoll, and backend: poll still gives poll', () => {
+    const source = path.join(ROOT, 'packages', 'poll-fallback');
+    const withSource = (mod: string) => {
+      fs.mkdirSync(path.join(mod, 'poll-fallback'));
+      for (const f of ['package.json', 'built.json', 'socketpoll_epoll.node', 'socketpoll_poll.node']) {
+        fs.copyFileSync(path.join(source, f), path.join(mod, 'poll-fallback', f));
+      }
+    };
+    expect(runApp(withSource)).toMatchObject({ status: 0, stdout: 'epoll\n' });
+    expect(runApp(withSource, { SOCKETPOLL_BACKEND: 'poll' })).toMatchObject({ status: 0, stdout: 'poll\n' });
+  });
+});
+
+describe('on an unsupported platform', () => {
+  test('Windows: a clear BackendLoadError that lists the supported platforms, without --omit=optional', () => {
+    const script = `Object.defineProperty(process, 'platform', { value: 'win32' });
+      const { SocketPoll } = require(${JSON.stringify(path.join(CORE, 'dist', 'index.js'))});
+      try { new SocketPoll(); } catch (e) { console.log(JSON.stringify({ name: e.name, code: e.code, message: e.message })); }`;
+    const out = JSON.parse(execFileSync(process.execPath, ['-e', script], { env: { ...process.env, SOCKETPOLL_BACKEND: '' } }).toString());
+    expect(out).toMatchObject({ name: 'BackendLoadError', code: 'ERR_SOCKETPOLL_NO_BACKEND' });
+    expect(out.message).toMatch(/win32 is not supported\. Windows has no readiness API for arbitrary file descriptors/);
+    for (const row of PLATFORM_PACKAGES) expect(out.message).toContain(`${row.platform}-${row.arch}${row.libc ? `-${row.libc}` : ''}`);
+    expect(out.message).not.toMatch(/omit=optional/);
   });
 });

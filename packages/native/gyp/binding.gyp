@@ -5,14 +5,8 @@
 # implicit `node-gyp rebuild` on any package that has a binding.gyp in its root.
 {
   'variables': {
-    'binding_sources': [
-      '../src/binding/binding.cc',
-      '../src/binding/batch_io.cc',
-      '../src/binding/fd_io.cc',
-      '../src/binding/fd_watcher.cc',
-      '../src/binding/thread_watcher.cc',
-      '../src/poll/SocketPoll_common.c',
-    ],
+    # The binding and SocketPoll_common.c: listed once, in scripts/addon-sources.js.
+    'binding_sources': ['<!@(node ../scripts/addon-sources.js --gyp)'],
   },
   'target_defaults': {
     'include_dirs': [
@@ -20,7 +14,7 @@
       '../include',
       '../src/binding',
     ],
-    'defines': ['NAPI_VERSION=8', 'NAPI_DISABLE_CPP_EXCEPTIONS', 'NODE_ADDON_API_DISABLE_DEPRECATED', 'NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS'],
+    'defines': ['<!@(node ../scripts/addon-sources.js --gyp-defines)'],
     'cflags': ['-Wall', '-Wextra', '-fvisibility=hidden'],
     'cflags_c': ['-std=gnu11'],
     'cflags_cc': ['-std=gnu++17'],

@@ -33,3 +33,6 @@ function nodeGypBin() {
 }
 
 module.exports = { localNodedir, nodeGypEnv, nodeGypBin };
+
+// `node node-gyp-env.js` prints the local nodedir (empty when the headers are not there): .ci/run.
+if (require.main === module) console.log(localNodedir() ?? '');

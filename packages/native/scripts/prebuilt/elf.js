@@ -1,16 +1,18 @@
 'use strict';
-// A small reader for what scripts/verify.js checks in an ELF64 little-endian shared object (no
-// dependencies): the header, program headers, the dynamic section (NEEDED, flags), the dynamic
+// A small reader for what verify-elf.js checks in a little-endian ELF shared object, 32- or 64-bit
+// (no dependencies): the header, program headers, the dynamic section (NEEDED, flags), the dynamic
 // symbol table with each symbol's version (.gnu.version + .gnu.version_r / .gnu.version_d).
 // Only the parts needed here; it throws on anything it cannot read.
 
 const ET = { 1: 'REL', 2: 'EXEC', 3: 'DYN', 4: 'CORE' };
-const EM_X86_64 = 62;
+const EM = { X86_64: 62, AARCH64: 183, ARM: 40 };
+const EF_ARM_ABI_FLOAT_HARD = 0x400;
 const SHT = { DYNSYM: 11, DYNAMIC: 6, VERSYM: 0x6fffffff, VERNEED: 0x6ffffffe, VERDEF: 0x6ffffffd };
 const PT = { DYNAMIC: 2, INTERP: 3, GNU_STACK: 0x6474e551 };
 const PF_X = 1;
-const DT = { NULL: 0, NEEDED: 1, SONAME: 14, RPATH: 15, TEXTREL: 22, FLAGS: 30, RUNPATH: 29 };
+const DT = { NULL: 0, NEEDED: 1, SONAME: 14, RPATH: 15, TEXTREL: 22, FLAGS: 30, RUNPATH: 29, FLAGS_1: 0x6ffffffb };
 const DF_TEXTREL = 0x4;
+const DF_1_NODELETE = 0x8;
 const STB = { 0: 'LOCAL', 1: 'GLOBAL', 2: 'WEAK', 10: 'GNU_UNIQUE' };
 const STV = { 0: 'DEFAULT', 1: 'INTERNAL', 2: 'HIDDEN', 3: 'PROTECTED' };
 const SHN_UNDEF = 0;
@@ -26,19 +28,35 @@ function num(big) {
   return Number(big);
 }
 
-/** Parses an ELF64 LE file: { type, machine, phdrs, sections, needed, soname, dynamic, symbols }. */
+/** Field offsets and sizes of the two ELF classes. */
+const LAYOUT = {
+  32: { word: 4, ph: { flags: 24 }, sh: { offset: 16, size: 20, link: 24, info: 28, entsize: 36 }, dyn: 8, sym: { size: 16, info: 12, other: 13, shndx: 14 },
+    hdr: { phoff: 28, shoff: 32, flags: 36, phentsize: 42, phnum: 44, shentsize: 46, shnum: 48 } },
+  64: { word: 8, ph: { flags: 4 }, sh: { offset: 24, size: 32, link: 40, info: 44, entsize: 56 }, dyn: 16, sym: { size: 24, info: 4, other: 5, shndx: 6 },
+    hdr: { phoff: 32, shoff: 40, flags: 48, phentsize: 54, phnum: 56, shentsize: 58, shnum: 60 } },
+};
+
+/**
+ * Parses a little-endian ELF file (32- or 64-bit):
+ * { bits, type, machine, flags, phdrs, needed, soname, rpath, textrel, nodelete, execStack, hasGnuStack, interp, definedVersions, symbols }.
+ */
 function parse(buf) {
-  if (buf.length < 64 || buf.readUInt32BE(0) !== 0x7f454c46) throw new Error('not an ELF file');
-  if (buf[4] !== 2 || buf[5] !== 1) throw new Error('not a 64-bit little-endian ELF file');
+  if (buf.length < 52 || buf.readUInt32BE(0) !== 0x7f454c46) throw new Error('not an ELF file');
+  if ((buf[4] !== 1 && buf[4] !== 2) || buf[5] !== 1) throw new Error('not a little-endian ELF file');
+  const bits = buf[4] === 2 ? 64 : 32;
+  const L = LAYOUT[bits];
+  const word = (off) => (bits === 64 ? num(buf.readBigUInt64LE(off)) : buf.readUInt32LE(off));
+  const sword = (off) => (bits === 64 ? num(buf.readBigInt64LE(off)) : buf.readInt32LE(off));
   const e = {
     type: buf.readUInt16LE(16),
     machine: buf.readUInt16LE(18),
-    phoff: num(buf.readBigUInt64LE(32)),
-    shoff: num(buf.readBigUInt64LE(40)),
-    phentsize: buf.readUInt16LE(54),
-    phnum: buf.readUInt16LE(56),
-    shentsize: buf.readUInt16LE(58),
-    shnum: buf.readUInt16LE(60),
+    phoff: word(L.hdr.phoff),
+    shoff: word(L.hdr.shoff),
+    flags: buf.readUInt32LE(L.hdr.flags),
+    phentsize: buf.readUInt16LE(L.hdr.phentsize),
+    phnum: buf.readUInt16LE(L.hdr.phnum),
+    shentsize: buf.readUInt16LE(L.hdr.shentsize),
+    shnum: buf.readUInt16LE(L.hdr.shnum),
   };
   const inFile = (off, size, what) => {
     if (off < 0 || off + size > buf.length) throw new Error(`${what} is out of the file`);
@@ -47,7 +65,7 @@ function parse(buf) {
   inFile(e.phoff, e.phnum * e.phentsize, 'program headers');
   for (let i = 0; i < e.phnum; i++) {
     const o = e.phoff + i * e.phentsize;
-    phdrs.push({ type: buf.readUInt32LE(o), flags: buf.readUInt32LE(o + 4) });
+    phdrs.push({ type: buf.readUInt32LE(o), flags: buf.readUInt32LE(o + L.ph.flags) });
   }
   if (!e.shoff || !e.shnum) throw new Error('no section headers');
   inFile(e.shoff, e.shnum * e.shentsize, 'section headers');
@@ -56,11 +74,11 @@ function parse(buf) {
     const o = e.shoff + i * e.shentsize;
     const s = {
       type: buf.readUInt32LE(o + 4),
-      offset: num(buf.readBigUInt64LE(o + 24)),
-      size: num(buf.readBigUInt64LE(o + 32)),
-      link: buf.readUInt32LE(o + 40),
-      info: buf.readUInt32LE(o + 44),
-      entsize: num(buf.readBigUInt64LE(o + 56)),
+      offset: word(o + L.sh.offset),
+      size: word(o + L.sh.size),
+      link: buf.readUInt32LE(o + L.sh.link),
+      info: buf.readUInt32LE(o + L.sh.info),
+      entsize: word(o + L.sh.entsize),
     };
     if (s.type !== 8 /* NOBITS */) inFile(s.offset, s.size, `section ${i}`);
     sections.push(s);
@@ -73,12 +91,12 @@ function parse(buf) {
   if (!dynSec) throw new Error('no dynamic section (not a shared object?)');
   const dynstr = sections[dynSec.link];
   const dynamic = [];
-  for (let o = dynSec.offset; o + 16 <= dynSec.offset + dynSec.size; o += 16) {
-    const tag = num(buf.readBigInt64LE(o));
+  for (let o = dynSec.offset; o + L.dyn <= dynSec.offset + dynSec.size; o += L.dyn) {
+    const tag = sword(o) >>> 0;
     if (tag === DT.NULL) break;
-    dynamic.push({ tag, val: buf.readBigUInt64LE(o + 8) });
+    dynamic.push({ tag, val: word(o + L.word) });
   }
-  const dynStrings = (tag) => dynamic.filter((d) => d.tag === tag).map((d) => strAt(dynstr, num(d.val)));
+  const dynStrings = (tag) => dynamic.filter((d) => d.tag === tag).map((d) => strAt(dynstr, d.val));
 
   // Version names by index: from the needed versions (imports) and the definitions (exports).
   const versions = new Map(); // index -> { name, file }
@@ -121,18 +139,18 @@ function parse(buf) {
   const symstr = sections[dynsym.link];
   const versym = byType(SHT.VERSYM);
   const symbols = [];
-  const n = dynsym.size / (dynsym.entsize || 24);
+  const n = dynsym.size / (dynsym.entsize || L.sym.size);
   for (let i = 1; i < n; i++) {
-    const o = dynsym.offset + i * 24;
-    const info = buf[o + 4];
-    const shndx = buf.readUInt16LE(o + 6);
+    const o = dynsym.offset + i * L.sym.size;
+    const info = buf[o + L.sym.info];
+    const shndx = buf.readUInt16LE(o + L.sym.shndx);
     const vidx = versym ? buf.readUInt16LE(versym.offset + i * 2) & 0x7fff : 1;
     const version = vidx >= 2 ? versions.get(vidx) : undefined;
     symbols.push({
       name: strAt(symstr, buf.readUInt32LE(o)),
       bind: STB[info >> 4] ?? String(info >> 4),
       type: info & 0xf,
-      visibility: STV[buf[o + 5] & 3],
+      visibility: STV[buf[o + L.sym.other] & 3],
       defined: shndx !== SHN_UNDEF,
       version: version?.name,
       versionFile: version?.file,
@@ -140,13 +158,16 @@ function parse(buf) {
   }
 
   return {
+    bits,
     type: ET[e.type] ?? String(e.type),
     machine: e.machine,
+    flags: e.flags,
     phdrs,
     needed: dynStrings(DT.NEEDED),
     soname: dynStrings(DT.SONAME)[0],
     rpath: [...dynStrings(DT.RPATH), ...dynStrings(DT.RUNPATH)],
-    textrel: dynamic.some((d) => d.tag === DT.TEXTREL || (d.tag === DT.FLAGS && (d.val & BigInt(DF_TEXTREL)))),
+    textrel: dynamic.some((d) => d.tag === DT.TEXTREL || (d.tag === DT.FLAGS && d.val & DF_TEXTREL)),
+    nodelete: dynamic.some((d) => d.tag === DT.FLAGS_1 && d.val & DF_1_NODELETE),
     execStack: phdrs.some((p) => p.type === PT.GNU_STACK && p.flags & PF_X),
     hasGnuStack: phdrs.some((p) => p.type === PT.GNU_STACK),
     interp: phdrs.some((p) => p.type === PT.INTERP),
@@ -155,4 +176,4 @@ function parse(buf) {
   };
 }
 
-module.exports = { parse, EM_X86_64 };
+module.exports = { parse, EM, EF_ARM_ABI_FLOAT_HARD };

@@ -4,7 +4,7 @@
 // node-gyp: libstdc++, GLIBCXX_, a newer glibc), and a shared object cross-compiled here with the
 // same Zig that exports too much, imports a symbol from neither glibc nor Node, needs glibc 2.25
 // and does not use epoll; one asking for an executable stack. Also checks the version reading against
-// binutils' objdump when it is installed. Run: node scripts/verify.test.js (after the build).
+// binutils' objdump when it is installed. Run: node --test scripts/prebuilt/ (after the build).
 const test = require('node:test');
 const assert = require('node:assert');
 const { spawnSync } = require('node:child_process');
@@ -12,11 +12,15 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const elf = require('./elf');
-const { verify } = require('./verify');
-const { zigPath, zigEnv } = require('../../native/scripts/zig-addon');
+const { verify: verifyFile } = require('./verify-elf');
+const table = require('../platform-table');
 
-const pkgDir = path.resolve(__dirname, '..');
-const real = path.join(pkgDir, 'socketpoll.node');
+const row = table.selectRows(['epoll-linux-x64'])[0];
+const verify = (file) => verifyFile(file, row);
+const { zigPath, zigEnv } = require('./zig-addon');
+
+const nativeDir = path.resolve(__dirname, '..', '..');
+const real = path.join(table.packageDir(row.packageName), 'socketpoll.node');
 if (process.platform !== 'linux' || process.arch !== 'x64') {
   console.log('# skipped: the verifier is tested against the linux-x64 Zig build only');
   process.exit(0);
@@ -43,7 +47,7 @@ test('a file that is not ELF fails', () => {
 });
 
 test('another machine fails', () => {
-  assert.match(variant('aarch64.node', (buf) => buf.writeUInt16LE(183, 18)), /machine 183, expected x86-64/);
+  assert.match(variant('aarch64.node', (buf) => buf.writeUInt16LE(183, 18)), /machine 183 \(ELF64\), expected x86-64/);
 });
 
 test('an executable fails', () => {
@@ -63,15 +67,15 @@ test('an executable stack fails', () => {
 });
 
 test("the machine's g++ build (node-gyp) fails: libstdc++, GLIBCXX_, glibc > 2.17", (t) => {
-  const gyp = path.resolve(pkgDir, '..', 'native', 'gyp', 'build', 'Release', 'socketpoll_epoll.node');
+  const gyp = path.join(nativeDir, 'gyp', 'build', 'Release', 'socketpoll_epoll.node');
   if (!fs.existsSync(gyp)) {
     t.skip(`${gyp} is not built (pnpm --filter @socketpoll/native build makes it)`);
     return;
   }
   const problems = verify(gyp).problems.join('\n');
-  assert.match(problems, /NEEDED beyond glibc: libstdc\+\+\.so\.6/);
+  assert.match(problems, /NEEDED beyond glibc.s own libraries: libstdc\+\+\.so\.6/);
   assert.match(problems, /imports versions other than GLIBC_x\.y: .*GLIBCXX_3\.4/);
-  assert.match(problems, /imports neither from glibc nor from Node: .*_Znwm/);
+  assert.match(problems, /imports neither from the C library nor from the runtime: .*_Znwm/);
   const glibc = spawnSync('ldd', ['--version'], { encoding: 'utf8' }).stdout.match(/(\d+)\.(\d+)\s*$/m);
   if (glibc && (Number(glibc[1]) > 2 || Number(glibc[2]) > 17)) {
     assert.match(problems, /needs glibc 2\.\d+ > 2\.17/); // g++ binds some symbol to the build machine's newer glibc
@@ -90,12 +94,12 @@ test('extra exports, foreign imports, glibc 2.25 and no epoll fail', () => {
     '}',
   ].join('\n'));
   const out = path.join(tmpDir, 'bad.node');
-  const r = spawnSync(zigPath(pkgDir), ['cc', '-target', 'x86_64-linux-gnu.2.25', '-shared', '-fPIC', '-s',
-    '-o', out, src], { env: { ...zigEnv(pkgDir), ZIG_LOCAL_CACHE_DIR: path.join(tmpDir, 'zig-cache') }, encoding: 'utf8' });
+  const r = spawnSync(zigPath(), ['cc', '-target', 'x86_64-linux-gnu.2.25', '-shared', '-fPIC', '-s',
+    '-o', out, src], { env: { ...zigEnv(), ZIG_LOCAL_CACHE_DIR: path.join(tmpDir, 'zig-cache') }, encoding: 'utf8' });
   assert.strictEqual(r.status, 0, r.stderr);
   const problems = verify(out).problems.join('\n');
   assert.match(problems, /exports more than the Node-API entry points: extra_export/);
-  assert.match(problems, /imports neither from glibc nor from Node: foo_from_nowhere/);
+  assert.match(problems, /imports neither from the C library nor from the runtime: foo_from_nowhere/);
   assert.match(problems, /needs glibc 2\.25 > 2\.17: getrandom@GLIBC_2\.25/);
   assert.match(problems, /does not import epoll_create1/);
 });
@@ -121,4 +125,18 @@ test('symbol versions read here agree with objdump -T', (t) => {
     assert.notStrictEqual(v, undefined, `${s.name} missing from objdump -T`);
     assert.strictEqual(v, s.version ?? '', s.name);
   }
+});
+
+test('a library that can be unloaded (no DF_1_NODELETE) fails', () => {
+  const problems = variant('deletable.node', (buf) => {
+    for (let o = 0; o + 16 <= buf.length; o += 8) {
+      // The DT_FLAGS_1 entry of the dynamic section: clear DF_1_NODELETE.
+      if (buf.readBigUInt64LE(o) === 0x6ffffffbn && buf.readBigUInt64LE(o + 8) & 8n) {
+        buf.writeBigUInt64LE(buf.readBigUInt64LE(o + 8) & ~8n, o + 8);
+        return;
+      }
+    }
+    throw new Error('no DT_FLAGS_1 with NODELETE found');
+  });
+  assert.match(problems, /not linked -z nodelete/);
 });

@@ -6,7 +6,7 @@
 const crypto = require('node:crypto');
 
 const MH_MAGIC_64 = 0xfeedfacf;
-const CPU_TYPE_ARM64 = 0x0100000c;
+const CPU_TYPE = { ARM64: 0x0100000c, X86_64: 0x01000007 };
 const FILETYPES = { 6: 'MH_DYLIB', 8: 'MH_BUNDLE' };
 
 const LC = {
@@ -23,6 +23,8 @@ const LC = {
   LOAD_UPWARD_DYLIB: 0x80000023,
   DYLD_EXPORTS_TRIE: 0x80000033,
   DYLD_CHAINED_FIXUPS: 0x80000034,
+  VERSION_MIN_MACOSX: 0x24,
+  BUILD_VERSION: 0x32,
 };
 const DYLIB_COMMANDS = new Set([LC.LOAD_DYLIB, LC.LOAD_WEAK_DYLIB, LC.REEXPORT_DYLIB, LC.LAZY_LOAD_DYLIB,
   LC.LOAD_UPWARD_DYLIB]);
@@ -183,6 +185,7 @@ function parse(buf) {
     codeSignature: null,
     symtab: null,
     exportsTrie: null,
+    minOs: null,
   };
   let off = 32;
   for (let i = 0; i < m.ncmds; i++) {
@@ -204,6 +207,10 @@ function parse(buf) {
     } else if (cmd === LC.DYLD_INFO || cmd === LC.DYLD_INFO_ONLY) {
       const size = buf.readUInt32LE(off + 44);
       if (size) m.exportsTrie = { off: buf.readUInt32LE(off + 40), size, sizeField: off + 44 };
+    } else if (cmd === LC.BUILD_VERSION || cmd === LC.VERSION_MIN_MACOSX) {
+      // X.Y.Z packed as xxxx.yy.zz nibbles: the oldest macOS the image runs on.
+      const v = buf.readUInt32LE(off + (cmd === LC.BUILD_VERSION ? 12 : 8));
+      m.minOs = `${v >>> 16}.${(v >> 8) & 0xff}${v & 0xff ? `.${v & 0xff}` : ''}`;
     } else if (cmd === LC.DYLD_EXPORTS_TRIE) {
       m.exportsTrie = { off: buf.readUInt32LE(off + 8), size: buf.readUInt32LE(off + 12), sizeField: off + 12 };
     }
@@ -295,5 +302,5 @@ function resign(buf, m) {
 }
 
 module.exports = {
-  CPU_TYPE_ARM64, FILETYPES, LC, parse, parseTrie, buildTrie, imports, checkSignature, resign,
+  CPU_TYPE, FILETYPES, LC, parse, parseTrie, buildTrie, imports, checkSignature, resign,
 };
