@@ -61,8 +61,9 @@ bool GetRange(const Napi::CallbackInfo& info, uint8_t** data, size_t* length) {
 Napi::Value FdStatus(const Napi::CallbackInfo& info) {
   int fd;
   if (!GetFd(info, &fd) || info.Length() < 2 || !info[1].IsTypedArray()) return Invalid(info);
-  Napi::Int32Array out = info[1].As<Napi::Int32Array>();
-  if (out.ElementLength() < 3) return Invalid(info);
+  Napi::Int32Array array = info[1].As<Napi::Int32Array>();
+  if (array.ElementLength() < 3) return Invalid(info);
+  int32_t* out = array.Data();  // (operator[] with an int index is ambiguous on 32-bit targets)
   // fcntl first: it reports a closed fd's EBADF reliably. fstat's errno is not trustworthy in every
   // build (the Zig glibc 2.17 build returned errno 0 or ENOENT after a failed fstat).
   int flags = fcntl(fd, F_GETFL);
