@@ -11,7 +11,9 @@ import { fileURLToPath } from 'node:url';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const out = join(root, 'build', 'bin'); // declared as a build output in turbo.json
-const nodePrefix = dirname(dirname(process.execPath));
+// The running Node's headers, found where every build here finds them (native/scripts/node-gyp-env.js).
+const { localNodedir } = createRequire(import.meta.url)('../../native/scripts/node-gyp-env.js');
+const nodePrefix = localNodedir() ?? dirname(dirname(process.execPath));
 const nodeInclude = join(nodePrefix, 'include', 'node');
 const cc = process.env.CC || 'cc';
 const cflags = ['-O2', '-Wall', '-Wextra', '-Werror', '-std=gnu11'];

@@ -1,6 +1,6 @@
 'use strict';
-// A small, dependency-free reader of 64-bit Mach-O files — just what scripts/verify.js checks and
-// what scripts/build.js fixes up: the header, load commands, linked dylibs, the symbol table, the
+// A small, dependency-free reader of 64-bit Mach-O files — just what verify-macho.js checks and
+// what zig-addon.js fixes up: the header, load commands, linked dylibs, the symbol table, the
 // exports trie, and the ad-hoc code signature's page hashes. Layouts from Apple's
 // <mach-o/loader.h>, <mach-o/nlist.h> and the code-signing blob formats (cs_blobs.h).
 const crypto = require('node:crypto');
