@@ -22,7 +22,12 @@ export class SocketPollError extends Error {
   readonly code: string;
   /** Negative errno, as in Node's system errors (`-2` for `ENOENT`). */
   readonly errno: number;
-  /** The kernel call that failed (`'epoll_ctl'`, `'kevent'`, `'poll'`…). */
+  /**
+   * The call that failed: a system call (`'epoll_ctl'`, `'kevent'`, `'fstat'`, `'fcntl'`,
+   * `'poll'`, `'write'`…), or the library function (`'SocketPoll_add'`…) when the poller refused
+   * the call itself without asking the kernel (`EEXIST`/`ENOENT` from its own table on kqueue and
+   * poll, one of its own fds).
+   */
   readonly syscall: string;
   /** The file descriptor concerned, when there is one. */
   readonly fd?: number;
@@ -139,8 +144,8 @@ function hint(code: string, op: string, fd: number | undefined, backend: Backend
     case 'EOPNOTSUPP':
       return `the ${backend} backend cannot honour this registration (see supportedModes)`;
     case 'EINVAL':
-      return op === 'add' || op === 'mod'
-        ? `${f} or its flags were refused by ${backend} (an fd of the poller itself, or an unsupported flag)`
+      return op === 'add'
+        ? `${f} is one of this poller's own fds (its ${backend === 'poll' ? '' : `${backend} fd or its `}wakeup channel) and cannot be registered with it`
         : `invalid argument`;
     case 'ENOSPC':
       return `the per-user limit on watched fds was reached (/proc/sys/fs/epoll/max_user_watches)`;

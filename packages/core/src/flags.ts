@@ -27,8 +27,9 @@ export const POLL_RDHUP = 0x20;
 
 /**
  * Output only, poll backend only: the fd was closed while registered (`POLLNVAL`). Comes with
- * `POLL_ERROR`, once; the registration is then disarmed (`del()` it, or `mod()` to re-arm after the
- * number was reused). epoll and kqueue never report it: they drop a closed fd by themselves.
+ * `POLL_ERROR`, once; the registration is then disarmed: `del()` it (`mod()` says `ENOENT`: the file
+ * is gone), or `add()` the number again once it names a new file. epoll and kqueue never report it:
+ * they drop a closed fd by themselves.
  */
 export const POLL_INVALID = 0x40;
 

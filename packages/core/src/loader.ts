@@ -38,6 +38,7 @@ export interface NativePoller {
   id(): number;
   delivery(): '' | 'uvpoll' | 'thread';
   wakeups(): number;
+  failedCall(): string;
 }
 
 /** @internal */

@@ -7,6 +7,7 @@ import {
   InvalidArgTypeError,
   InvalidArgValueError,
   OutOfRangeError,
+  type SocketPollError,
   SocketPollStateError,
   sourceError,
   systemError,
@@ -142,19 +143,6 @@ export interface PollInternals {
 /** @internal */
 export let internals: PollInternals;
 
-interface Syscalls {
-  ctl: string;
-  wait: string;
-  timer: string;
-  process: string;
-}
-
-const SYSCALLS: Readonly<Record<BackendName, Syscalls>> = {
-  epoll: { ctl: 'epoll_ctl', wait: 'epoll_wait', timer: 'timerfd_create', process: 'pidfd_open' },
-  kqueue: { ctl: 'kevent', wait: 'kevent', timer: 'kevent', process: 'kevent' },
-  poll: { ctl: 'fcntl', wait: 'poll', timer: 'poll', process: 'pidfd_open' },
-};
-
 const MAX_EVENTS_LIMIT = 1 << 20;
 const MAX_TIMEOUT = 0x7fffffff;
 const MODES: readonly PollMode[] = ['level', 'edge', 'oneshot'];
@@ -213,7 +201,6 @@ export class SocketPoll<T = unknown> {
   readonly #unpollable: Unpollable;
   readonly #handles = new WeakMap<PollSource, number>();
   #spent: number[] = [];
-  readonly #syscalls: Syscalls;
   #nextToken = 1;
   #closed = false;
   #started = false;
@@ -250,19 +237,22 @@ export class SocketPoll<T = unknown> {
     if (options === null || typeof options !== 'object') {
       throw new InvalidArgTypeError('options', 'of type object', options);
     }
-    const maxEvents = options.maxEvents ?? 1024;
+    const maxEvents = options.maxEvents === undefined ? 1024 : options.maxEvents;
     if (typeof maxEvents !== 'number') throw new InvalidArgTypeError('options.maxEvents', 'of type number', maxEvents);
     if (!Number.isInteger(maxEvents) || maxEvents < 1 || maxEvents > MAX_EVENTS_LIMIT) {
       throw new OutOfRangeError('options.maxEvents', `an integer >= 1 and <= ${MAX_EVENTS_LIMIT}`, maxEvents);
     }
-    if (options.addonPath !== undefined && typeof options.addonPath !== 'string') {
-      throw new InvalidArgTypeError('options.addonPath', 'of type string', options.addonPath);
+    if (options.backend !== undefined && typeof options.backend !== 'string') {
+      throw new InvalidArgTypeError('options.backend', "one of 'epoll', 'kqueue', 'poll'", options.backend);
     }
     this.#unpollable = options.unpollable ?? 'error';
     checkUnpollable(this.#unpollable, 'options.unpollable');
-    this.#backend = loadBackend({ backend: options.backend, addonPath: options.addonPath });
+    const { addonPath } = options;
+    if (addonPath !== undefined && (typeof addonPath !== 'string' || addonPath === '')) {
+      throw new InvalidArgTypeError('options.addonPath', 'a non-empty string (the path of a .node file)', addonPath);
+    }
+    this.#backend = loadBackendFor(options.backend, addonPath);
     this.backendName = this.#backend.name;
-    this.#syscalls = SYSCALLS[this.backendName] ?? SYSCALLS.poll;
     this.maxEvents = maxEvents;
     this.#buffer = new Int32Array(maxEvents * 3);
     const uvPoll = prefersUvPoll(this.#backend.addon);
@@ -311,11 +301,11 @@ export class SocketPoll<T = unknown> {
     this.#checkOpen();
     checkFd(fd);
     checkEvents(events);
-    const mode = checkMode(options?.mode, 'level');
+    const mode = checkMode(checkOptions(options)?.mode, 'level');
     const unpollableBit = checkUnpollable(options?.unpollable ?? this.#unpollable, 'options.unpollable');
     const token = this.#token();
     const rc = this.#native.add(fd, events | MODE_BITS[mode] | unpollableBit, token);
-    if (rc < 0) throw systemError(rc, 'add', this.#syscalls.ctl, this.backendName, fd);
+    if (rc < 0) throw this.#failure(rc, 'add', fd);
     this.#regs.set(fd, { token, unpollableBit, events, mode, data: data as T });
     return this;
   }
@@ -335,7 +325,7 @@ export class SocketPoll<T = unknown> {
     checkFd(fd);
     checkEvents(events);
     const reg = this.#regs.get(fd);
-    const mode = checkMode(options?.mode, reg?.mode ?? 'level');
+    const mode = checkMode(checkOptions(options)?.mode, reg?.mode ?? 'level');
     const token = reg?.token ?? this.#token();
     const unpollableBit =
       options?.unpollable !== undefined
@@ -343,8 +333,9 @@ export class SocketPoll<T = unknown> {
         : (reg?.unpollableBit ?? 0);
     const rc = this.#native.mod(fd, events | MODE_BITS[mode] | unpollableBit, token);
     if (rc < 0) {
+      const err = this.#failure(rc, 'mod', fd);
       if (rc === -osConstants.errno.ENOENT) this.#forget(fd);
-      throw systemError(rc, 'mod', this.#syscalls.ctl, this.backendName, fd);
+      throw err;
     }
     if (reg) {
       reg.events = events;
@@ -373,7 +364,7 @@ export class SocketPoll<T = unknown> {
     if (fd instanceof PollSource) return this.#delSource(fd);
     checkFd(fd);
     const rc = this.#native.del(fd);
-    if (rc < 0) throw systemError(rc, 'del', this.#syscalls.ctl, this.backendName, fd);
+    if (rc < 0) throw this.#failure(rc, 'del', fd);
     this.#forget(fd);
     return this;
   }
@@ -399,7 +390,7 @@ export class SocketPoll<T = unknown> {
     const repeat = checkTimerOptions(options);
     const token = this.#token();
     const handle = this.#native.addTimer(interval, repeat, token);
-    if (handle > HANDLE_MAX) throw sourceError(handle, 'addTimer', this.#syscalls.timer, this.backendName, 'timer');
+    if (handle > HANDLE_MAX) throw sourceError(handle, 'addTimer', this.#native.failedCall(), this.backendName, 'timer');
     return this.#keep(handle, token, data as T, new PollSource('timer', { ms: interval, repeat }));
   }
 
@@ -423,7 +414,7 @@ export class SocketPoll<T = unknown> {
     const token = this.#token();
     const handle = this.#native.addProcess(pid, token);
     if (handle > HANDLE_MAX) {
-      throw sourceError(handle, 'addProcess', this.#syscalls.process, this.backendName, `process ${pid}`);
+      throw sourceError(handle, 'addProcess', this.#native.failedCall(), this.backendName, `process ${pid}`);
     }
     return this.#keep(handle, token, data as T, new PollSource('process', { pid }));
   }
@@ -442,7 +433,7 @@ export class SocketPoll<T = unknown> {
     const timeout = checkTimeout(timeoutMs);
     this.#checkIdle('wait()');
     const n = blockingWait(this.#native, timeout);
-    if (n < 0) throw systemError(n, 'wait', this.#syscalls.wait, this.backendName);
+    if (n < 0) throw this.#failure(n, 'wait');
     return (this.#current = this.#collect(n));
   }
 
@@ -620,7 +611,7 @@ export class SocketPoll<T = unknown> {
   wakeup(): this {
     this.#checkOpen();
     const rc = this.#native.wakeup();
-    if (rc < 0) throw systemError(rc, 'wakeup', 'write', this.backendName);
+    if (rc < 0) throw this.#failure(rc, 'wakeup');
     return this;
   }
 
@@ -662,6 +653,7 @@ export class SocketPoll<T = unknown> {
    * ```
    */
   readEach(fds: ArrayLike<number>, buffer: Uint8Array, chunkSize: number, results?: Int32Array): Int32Array {
+    this.#checkOpen();
     const list = checkBatch(fds, buffer, chunkSize);
     const out = checkResults(results, list.length);
     this.#backend.addon.readEach(list, buffer, chunkSize, out);
@@ -684,14 +676,9 @@ export class SocketPoll<T = unknown> {
     lengths: ArrayLike<number>,
     results?: Int32Array,
   ): Int32Array {
+    this.#checkOpen();
     const list = checkBatch(fds, buffer, chunkSize);
-    if (lengths === null || typeof lengths !== 'object' || typeof lengths.length !== 'number') {
-      throw new InvalidArgTypeError('lengths', 'an Int32Array or an array of numbers', lengths);
-    }
-    if (lengths.length < list.length) {
-      throw new OutOfRangeError('lengths.length', `>= fds.length (${list.length})`, lengths.length);
-    }
-    const lens = lengths instanceof Int32Array ? lengths : Int32Array.from(lengths);
+    const lens = checkLengths(lengths, list.length, chunkSize);
     const out = checkResults(results, list.length);
     this.#backend.addon.writeEach(list, buffer, chunkSize, lens, out);
     return out;
@@ -752,6 +739,11 @@ export class SocketPoll<T = unknown> {
     }
   }
 
+  /** The typed error for a negative errno from the addon, naming the call that failed. */
+  #failure(negErrno: number, op: string, fd?: number): SocketPollError {
+    return systemError(negErrno, op, this.#native.failedCall(), this.backendName, fd);
+  }
+
   #token(): number {
     const token = this.#nextToken;
     this.#nextToken = token >= 0x7fffffff ? 1 : token + 1;
@@ -771,12 +763,12 @@ export class SocketPoll<T = unknown> {
     const enoent = -osConstants.errno.ENOENT;
     // A one-shot source is forgotten after the batch that delivered its event.
     if (handle === undefined || reg === undefined || (reg.spentIn && reg.spentIn !== this.#current)) {
-      throw sourceError(enoent, 'del', this.#syscalls.ctl, this.backendName, subject);
+      throw sourceError(enoent, 'del', 'SocketPoll_del', this.backendName, subject);
     }
     const rc = this.#native.del(handle);
     // ENOENT for a spent source: the native side forgot it first; it is still ours to cancel.
     if (rc < 0 && !(rc === enoent && reg.spentIn)) {
-      throw sourceError(rc, 'del', this.#syscalls.ctl, this.backendName, subject);
+      throw sourceError(rc, 'del', this.#native.failedCall(), this.backendName, subject);
     }
     this.#sources.delete(handle);
     const batch = this.#current;
@@ -835,7 +827,7 @@ export class SocketPoll<T = unknown> {
   #startNative(): void {
     if (this.#nativeRunning) return;
     const rc = this.#native.start(this.#dispatch, this.delivery === 'uvpoll');
-    if (rc < 0) throw systemError(rc, 'start', this.#syscalls.wait, this.backendName);
+    if (rc < 0) throw this.#failure(rc, 'start');
     this.#nativeRunning = true;
   }
 
@@ -858,7 +850,7 @@ export class SocketPoll<T = unknown> {
   /** Called by the binding on the loop thread, once per batch. */
   readonly #dispatch = (n: number): void => {
     if (n < 0) {
-      const err = systemError(n, 'wait', this.#syscalls.wait, this.backendName);
+      const err = this.#failure(n, 'wait');
       if (this.#pending) {
         const pending = this.#pending;
         this.#pending = undefined;
@@ -903,9 +895,63 @@ function cancel(ev: PollEvent<unknown>): void {
   if (ev.source !== undefined) ev.source = undefined;
 }
 
+/** Loads the backend, turning a file that is not a socketpoll addon into a typed error. */
+function loadBackendFor(backend: BackendName | undefined, addonPath: string | undefined): LoadedBackend {
+  if (addonPath === undefined) return loadBackend({ backend });
+  try {
+    return loadBackend({ addonPath });
+  } catch (err) {
+    const detail = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    throw new InvalidArgValueError(
+      'options.addonPath',
+      addonPath,
+      `must be the path of a socketpoll backend (a socketpoll_<backend>.node built by @socketpoll/native, or a backend package's socketpoll.node); loading it failed: ${detail}`,
+    );
+  }
+}
+
+function checkOptions(options: unknown): RegisterOptions | undefined {
+  if (options === undefined) return undefined;
+  if (options === null || typeof options !== 'object') {
+    throw new InvalidArgTypeError('options', "an object such as { mode: 'oneshot' }", options);
+  }
+  return options as RegisterOptions;
+}
+
+/** An fd list element: an integer fd, or -1 for an event cancelled by del(). */
+function checkBatchFd(value: unknown, index: number): number {
+  if (typeof value !== 'number') throw new InvalidArgTypeError(`fds[${index}]`, 'of type number', value);
+  if (!Number.isInteger(value) || value < -1 || value > 0x7fffffff) {
+    throw new OutOfRangeError(`fds[${index}]`, 'an integer >= -1 (-1: skipped) and <= 2147483647', value);
+  }
+  return value;
+}
+
+function checkLengths(lengths: ArrayLike<number>, count: number, chunkSize: number): Int32Array {
+  if (lengths === null || typeof lengths !== 'object' || typeof lengths.length !== 'number') {
+    throw new InvalidArgTypeError('lengths', 'an Int32Array or an array of numbers', lengths);
+  }
+  if (lengths.length < count) {
+    throw new OutOfRangeError('lengths.length', `>= fds.length (${count})`, lengths.length);
+  }
+  const out = new Int32Array(count);
+  for (let i = 0; i < count; i++) {
+    const n: unknown = lengths[i];
+    if (typeof n !== 'number') throw new InvalidArgTypeError(`lengths[${i}]`, 'of type number', n);
+    if (!Number.isInteger(n) || n < 0 || n > chunkSize) {
+      throw new OutOfRangeError(`lengths[${i}]`, `an integer >= 0 and <= chunkSize (${chunkSize})`, n);
+    }
+    out[i] = n;
+  }
+  return out;
+}
+
 function checkBatch(fds: ArrayLike<number>, buffer: Uint8Array, chunkSize: number): Int32Array {
   if (fds === null || typeof fds !== 'object' || typeof fds.length !== 'number') {
     throw new InvalidArgTypeError('fds', 'an Int32Array or an array of numbers', fds);
+  }
+  if (!Number.isInteger(fds.length) || fds.length < 0) {
+    throw new OutOfRangeError('fds.length', 'an integer >= 0', fds.length);
   }
   if (!(buffer instanceof Uint8Array)) throw new InvalidArgTypeError('buffer', 'a Buffer or Uint8Array', buffer);
   if (typeof chunkSize !== 'number') throw new InvalidArgTypeError('chunkSize', 'of type number', chunkSize);
@@ -915,7 +961,10 @@ function checkBatch(fds: ArrayLike<number>, buffer: Uint8Array, chunkSize: numbe
   if (fds.length * chunkSize > buffer.byteLength) {
     throw new OutOfRangeError('buffer.byteLength', `>= fds.length * chunkSize (${fds.length * chunkSize})`, buffer.byteLength);
   }
-  return fds instanceof Int32Array ? fds : Int32Array.from(fds);
+  if (fds instanceof Int32Array) return fds;
+  const list = new Int32Array(fds.length);
+  for (let i = 0; i < list.length; i++) list[i] = checkBatchFd(fds[i], i);
+  return list;
 }
 
 function checkResults(results: Int32Array | undefined, count: number): Int32Array {
@@ -936,7 +985,7 @@ export function checkFd(fd: unknown): asserts fd is number {
 /** @internal */
 export function checkEvents(events: unknown): asserts events is number {
   if (typeof events !== 'number') throw new InvalidArgTypeError('events', 'of type number', events);
-  if (!Number.isInteger(events) || events < 0 || (events & ~POLL_ALL) !== 0) {
+  if (!Number.isInteger(events) || events < 0 || events > POLL_ALL || (events & ~POLL_ALL) !== 0) {
     throw new InvalidArgValueError('events', events, 'must be a combination of the POLL_* flags');
   }
 }

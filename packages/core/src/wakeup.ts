@@ -3,7 +3,7 @@
  * @module
  */
 import { constants as osConstants } from 'node:os';
-import { InvalidArgTypeError, systemError } from './errors';
+import { InvalidArgTypeError, InvalidArgValueError, systemError } from './errors';
 import { loadBackend } from './loader';
 import type { WakeupHandle } from './socketpoll';
 
@@ -29,8 +29,22 @@ export function wakeup(handle: WakeupHandle): boolean {
   if (handle === null || typeof handle !== 'object' || typeof handle.addonPath !== 'string' || typeof handle.id !== 'number') {
     throw new InvalidArgTypeError('handle', 'a WakeupHandle ({ addonPath, id })', handle);
   }
-  const backend = loadBackend({ addonPath: handle.addonPath });
-  const rc = backend.addon.wakeupById(handle.id);
+  const { id } = handle;
+  if (!Number.isInteger(id) || id < 1 || id > 0xffffffff) {
+    throw new InvalidArgValueError('handle.id', id, 'must be the id of a poller (take the handle from SocketPoll.wakeupHandle)');
+  }
+  let backend;
+  try {
+    backend = loadBackend({ addonPath: handle.addonPath });
+  } catch (err) {
+    const detail = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    throw new InvalidArgValueError(
+      'handle.addonPath',
+      handle.addonPath,
+      `must be the addon of the poller's own process (take the handle from SocketPoll.wakeupHandle); loading it failed: ${detail}`,
+    );
+  }
+  const rc = backend.addon.wakeupById(id);
   if (rc === 0) return true;
   if (rc === -osConstants.errno.ENOENT) return false;
   throw systemError(rc, 'wakeup', 'write', backend.name);

@@ -8,6 +8,7 @@
  * Conventions
  *  - Every function that can fail returns a negative errno (-EEXIST, -ENOENT, -EBADF, ...) and
  *    never prints, aborts or raises. SocketPoll_new() returns NULL and sets errno.
+ *    SocketPoll_get_failed_call() then names the call that failed.
  *  - Thread safety: add/mod/del/wakeup may be called from any thread, also while another thread
  *    is blocked in SocketPoll_wait(). Only one thread may be in SocketPoll_wait() at a time.
  *    SocketPoll_free() must not race with any other call.
@@ -28,7 +29,7 @@ extern "C" {
 #define POLL_RDHUP    0x20 /* peer shut down its writing half (EPOLLRDHUP) */
 /* Reported only, never asked for, and only by the poll backend (epoll and kqueue forget a closed fd
  * by themselves): the fd was closed while registered (POLLNVAL). Comes with POLL_ERROR, once; the
- * registration is then disarmed until SocketPoll_mod() or SocketPoll_del(). */
+ * registration is then disarmed until SocketPoll_del() (SocketPoll_mod() is -ENOENT: the file is gone). */
 #define POLL_INVALID  0x40
 
 #define POLL_EVENT_MASK (POLL_READ | POLL_WRITE | POLL_ERROR | POLL_HANGUP | POLL_PRIORITY | POLL_RDHUP)
@@ -91,12 +92,17 @@ void SocketPoll_free(SocketPoll_T *poll);
 
 /* Registers fd. events: interest flags | at most one mode flag.
  * -EEXIST already registered, -EBADF not an open fd, -EPERM fd does not support polling (a
- * regular file on epoll), -EINVAL unknown flags or both modes, -ENOTSUP a mode the backend
- * cannot honour (see SocketPoll_get_supported_modes). */
+ * regular file on epoll), -EINVAL unknown flags or both modes, or fd is one of the poller's own
+ * fds (its epoll/kqueue fd, its wakeup channel), -ENOTSUP a mode the backend cannot honour (see
+ * SocketPoll_get_supported_modes).
+ * An fd number whose registration is dead (the fd was closed without SocketPoll_del() and the
+ * number now names another file) can be added again on every backend; the old registration is
+ * replaced and nothing of it is reported again. */
 int SocketPoll_add(SocketPoll_T poll, int fd, int events, void *data);
 
 /* Replaces the interest, mode and data of a registered fd; re-arms a oneshot registration.
- * -ENOENT when fd is not registered. */
+ * -ENOENT when fd is not registered, or when the registered fd was closed (epoll, kqueue: also
+ * when its number now names another file; the dead registration is forgotten). */
 int SocketPoll_mod(SocketPoll_T poll, int fd, int events, void *data);
 
 /* Unregisters fd, or cancels the timer or process watch whose handle fd is. -ENOENT when fd is not
@@ -136,6 +142,18 @@ int SocketPoll_wait(SocketPoll_T poll, SocketEvent_T **events, int timeout_ms);
 /* Makes a blocked SocketPoll_wait() return, or the next one if none is blocked. Wakeups before the
  * wait that consumes them coalesce into one. Safe from any thread and from signal handlers. */
 int SocketPoll_wakeup(SocketPoll_T poll);
+
+/* 1 when the last SocketPoll_wait() consumed a SocketPoll_wakeup(), else 0. Tells a wakeup from
+ * "nothing to report" when a wait with timeout 0 returns 0 (an event loop that waits after the
+ * poller's fd became readable for events the backend then filtered out). Call it from the thread
+ * that waits. */
+int SocketPoll_was_woken(SocketPoll_T poll);
+
+/* The call behind the last negative return of add/mod/del/wait/wakeup on this poller: a system
+ * call ("epoll_ctl", "kevent", "fstat", "fcntl", "poll", "write", "realloc"...) or, when the
+ * poller itself refused the call without asking the kernel (EEXIST or ENOENT from its fd table,
+ * bad flags, one of its own fds), the function's own name ("SocketPoll_add"...). Never NULL. */
+const char *SocketPoll_get_failed_call(SocketPoll_T poll);
 
 /* "epoll", "kqueue" or "poll". */
 const char *SocketPoll_get_backend_name(SocketPoll_T poll);

@@ -36,6 +36,7 @@ typedef struct SocketPoll_Registration {
   unsigned out_batch;
   int always_ready; /* registered with POLL_UNPOLLABLE_READY after the kernel refused it */
   int ready_slot;   /* 1 + its index in the armed always-ready set; 0: not armed */
+  uint64_t file_dev, file_ino; /* the open file's identity at add (SocketPoll_file_identity) */
 } SocketPoll_Registration;
 
 /* The armed always-ready fds (POLL_UNPOLLABLE_READY): reported by every wait while armed. */
@@ -96,11 +97,20 @@ typedef struct SocketPoll_Base {
   int out_count;      /* entries of out filled by the last wait (the current dispatch) */
   int max_events;
   unsigned batch;     /* counts waits; tells SocketPoll_emit() which out_index is current */
+  int woken;          /* the last wait consumed a wakeup (SocketPoll_was_woken) */
+  const char *_Atomic failed_call; /* SocketPoll_get_failed_call() */
 } SocketPoll_Base;
 
 /* 0, -EINVAL (max_events out of range) or -ENOMEM. */
 int SocketPoll_base_init(SocketPoll_Base *base, int max_events);
 void SocketPoll_base_destroy(SocketPoll_Base *base);
+
+/* fstat()s fd into *dev, *ino: tells a registered file from another that got its fd number
+ * after a close without del. 0 or a negative errno (-EBADF: not open). */
+int SocketPoll_file_identity(int fd, uint64_t *dev, uint64_t *ino);
+
+/* Records which call failed (SocketPoll_get_failed_call) and returns rc (a negative errno). */
+int SocketPoll_fail(SocketPoll_Base *base, const char *call, int rc);
 
 /* The checks add and mod share: fd >= 0 (-EBADF), only known flags and at most one mode
  * (-EINVAL), a mode the backend honours (-ENOTSUP; supported_modes is SOCKETPOLL_SUPPORTS_*). */

@@ -16,6 +16,7 @@
 //   wakeups() -> how many wakeups were asked for so far (wrapping uint32; wait() slices use it)
 //   addTimer(ms, repeat, token) / addProcess(pid, token) -> a handle (<= SOCKETPOLL_HANDLE_MAX,
 //   below every -errno) or -errno; del(handle) cancels it; its events come as (handle, .., token)
+//   failedCall() -> the call behind the last -errno (SocketPoll_get_failed_call)
 //   wakeupById(id) (module function, any thread's copy of the addon) -> 0, -errno or -ENOENT
 //   uvPollAvailable (module value): this process exports the libuv functions fd_watcher.cc needs
 //   readEach / writeEach (module functions): batched read(2)/write(2), see batch_io.cc
@@ -144,6 +145,7 @@ class Poller : public Napi::ObjectWrap<Poller>, public Sink {
                            InstanceMethod<&Poller::AddTimer>("addTimer"),
                            InstanceMethod<&Poller::AddProcess>("addProcess"),
                            InstanceMethod<&Poller::SupportedSources>("supportedSources"),
+                           InstanceMethod<&Poller::FailedCall>("failedCall"),
                        });
   }
 
@@ -376,6 +378,11 @@ class Poller : public Napi::ObjectWrap<Poller>, public Sink {
     return Napi::Number::New(info.Env(), SocketPoll_get_supported_sources(state_->poll));
   }
 
+  Napi::Value FailedCall(const Napi::CallbackInfo& info) {
+    if (!Open(info)) return info.Env().Undefined();
+    return Napi::String::New(info.Env(), SocketPoll_get_failed_call(state_->poll));
+  }
+
   PollState* state_ = nullptr;
   const char* delivery_ = "";
   Napi::Reference<Napi::Int32Array> buffer_ref_;
@@ -392,7 +399,11 @@ Napi::Value WakeupById(const Napi::CallbackInfo& info) {
     Napi::TypeError::New(env, "wakeupById(id: number)").ThrowAsJavaScriptException();
     return env.Undefined();
   }
-  uint32_t id = info[0].As<Napi::Number>().Uint32Value();
+  double value = info[0].As<Napi::Number>().DoubleValue();
+  if (!(value >= 1 && value <= UINT32_MAX) || value != static_cast<double>(static_cast<uint32_t>(value))) {
+    return Napi::Number::New(env, -EINVAL);  // not an id this library hands out
+  }
+  uint32_t id = static_cast<uint32_t>(value);
   std::lock_guard<std::mutex> lock(registry_mutex);
   auto it = registry.find(id);
   int rc = it == registry.end() ? -ENOENT : it->second->Wakeup();

@@ -99,6 +99,8 @@ class FdWatcher final : public Watcher {
     }
     SocketEvent_T* events = nullptr;
     int n = SocketPoll_wait(self->poll_, &events, 0);
+    // Readable for events the backend then dropped (stale, or not asked for): nothing happened.
+    if (n == 0 && !SocketPoll_was_woken(self->poll_)) return;
     self->sink_->OnBatch(events, n);
   }
 

@@ -6,9 +6,11 @@
 #endif
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -105,8 +107,31 @@ int SocketPoll_check_events(int fd, int events, int supported_modes) {
   return 0;
 }
 
-/* The one interface function every backend would write the same way: it only reads the Base,
+int SocketPoll_file_identity(int fd, uint64_t *dev, uint64_t *ino) {
+  struct stat st;
+  if (fstat(fd, &st) < 0) return -errno;
+  *dev = (uint64_t)st.st_dev;
+  *ino = (uint64_t)st.st_ino;
+  return 0;
+}
+
+int SocketPoll_fail(SocketPoll_Base *base, const char *call, int rc) {
+  atomic_store_explicit(&base->failed_call, call, memory_order_relaxed);
+  return rc;
+}
+
+/* The interface functions every backend would write the same way: they only read the Base,
  * which is the first member of each backend's struct SocketPoll. */
+int SocketPoll_was_woken(SocketPoll_T poll) {
+  return ((SocketPoll_Base *)(void *)poll)->woken;
+}
+
+const char *SocketPoll_get_failed_call(SocketPoll_T poll) {
+  SocketPoll_Base *base = (SocketPoll_Base *)(void *)poll;
+  const char *call = atomic_load_explicit(&base->failed_call, memory_order_relaxed);
+  return call ? call : "SocketPoll";
+}
+
 int SocketPoll_count(SocketPoll_T poll) {
   SocketPoll_Base *base = (SocketPoll_Base *)(void *)poll;
   pthread_mutex_lock(&base->mutex);

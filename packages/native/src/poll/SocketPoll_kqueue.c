@@ -45,10 +45,18 @@
  *     write() fails with EPIPE, as epoll and poll report it), POLL_HANGUP otherwise.
  *   - EV_EOF with a non-zero fflags (the socket error) or EV_ERROR: POLL_ERROR.
  *   - EVFILT_EXCEPT with NOTE_OOB: POLL_PRIORITY. Where <sys/event.h> has no EVFILT_EXCEPT
- *     (macOS < 10.12, FreeBSD < 12), POLL_PRIORITY is refused with -ENOTSUP.
- *   - EPIPE from registering a filter (macOS and FreeBSD refuse EVFILT_WRITE on a pipe whose
- *     reader is gone) is not an error: the fd is registered and the condition is reported by
- *     the READ/watch knote, as mio does.
+ *     (macOS < 10.12, and FreeBSD, whose filter -13 is EVFILT_EMPTY), POLL_PRIORITY is refused
+ *     with -ENOTSUP.
+ *   - EVFILT_WRITE on a pipe whose reader is gone: current macOS accepts it and reports EV_EOF
+ *     (POLL_ERROR, above); FreeBSD's pipe_kqfilter() refuses it with EPIPE. That refusal is not
+ *     an error: the fd is registered without the WRITE knote ("widowed", K_WIDOWED) and wait
+ *     reports POLL_ERROR for it itself (with POLL_WRITE when asked for, as epoll and poll report
+ *     such a pipe), level, edge (once) or oneshot as registered; mod tries the filter again.
+ *     A widowed report due makes the kqueue fd readable through READY_IDENT, as always-ready fds
+ *     do; it is not a wakeup.
+ *   - A oneshot fd with several knotes whose kevents did not all fit in one kevent() call (the
+ *     buffer was full): disarming it disables the knotes whose kevents are still queued, so
+ *     their readiness is asked of poll(2) on that fd instead and or-ed into its event.
  *
  * Timers are EVFILT_TIMER knotes (data = interval in ms, the default unit on macOS and FreeBSD;
  * EV_ONESHOT unless repeating) and process watches EVFILT_PROC knotes with NOTE_EXIT (which the
@@ -63,7 +71,13 @@
  * so a blocking wait returns and the kqueue fd is readable for an event loop.
  *
  * Wakeup: an EVFILT_USER knote with EV_CLEAR, triggered with NOTE_TRIGGER; triggers before the
- * wait that retrieves it coalesce into one event. SocketPoll_get_fd returns the kqueue fd, which
+ * wait that retrieves it coalesce into one event. EVFILT_USER is required (OpenBSD has it from
+ * 7.8 only; before that, use the poll backend).
+ *
+ * A mod of an fd that was closed without del and whose number now names another file would add
+ * knotes to that file (kqueue dropped the old ones on close): add records the file's identity
+ * (dev, inode) and mod compares it, so such a mod is -ENOENT and forgets the registration, as on
+ * epoll. SocketPoll_get_fd returns the kqueue fd, which
  * is readable while kevent() has events to return.
  */
 #if defined(__linux__) && !defined(_GNU_SOURCE)
@@ -72,6 +86,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,8 +99,12 @@
 
 #include "poll/SocketPoll_backend.h"
 
+#ifndef EVFILT_USER
+#error "the kqueue backend needs EVFILT_USER (OpenBSD has it from 7.8): use the poll backend"
+#endif
+
 #define WAKEUP_IDENT 0 /* EVFILT_USER has its own ident space */
-#define READY_IDENT 1  /* triggered while always-ready fds are armed */
+#define READY_IDENT 1  /* triggered while always-ready fds are armed or a widowed report is due */
 
 /* Registration slot bits: the knotes registered for the fd, and what kind of fd it is. */
 #define K_READ        0x001
@@ -97,6 +116,8 @@
 #define K_DISARMED    0x100 /* oneshot: reported, waiting for mod */
 #define K_FIFO        0x200
 #define K_WRONLY      0x400
+#define K_WIDOWED     0x800  /* the WRITE filter was refused with EPIPE: reported by wait itself */
+#define K_WIDOW_SEEN  0x1000 /* ... and reported once (edge mode) */
 
 #define MAX_CHANGES 6 /* per fd: delete + add of three filters */
 
@@ -105,6 +126,7 @@ struct SocketPoll {
   int kq;
   struct kevent *kevents; /* what kevent fills; only the waiting thread touches it */
   uint32_t generation;    /* counts registrations; the registration's `state` holds its own */
+  int widowed;            /* registrations with K_WIDOWED */
 };
 
 struct change {
@@ -208,16 +230,19 @@ static int ignorable(const struct kevent *kev, int err) {
   return 0;
 }
 
-/* Applies changes; on the first real error undoes the rest and returns it. */
-static int apply_changes(SocketPoll_T poll, struct change *changes, int n) {
+/* Applies changes; on the first real error undoes the rest and returns it. *widowed (may be NULL)
+ * is set when an EVFILT_WRITE add was refused with EPIPE. */
+static int apply_changes(SocketPoll_T poll, struct change *changes, int n, int *widowed) {
+  if (widowed) *widowed = 0;
   if (n == 0) return 0;
   int results[MAX_CHANGES];
   int rc = send_changes(poll, changes, n, results);
-  if (rc < 0) return rc;
+  if (rc < 0) return SocketPoll_fail(&poll->base, "kevent", rc);
   int err = 0;
   for (int i = 0; i < n; i++) {
     if (results[i] == 0) continue;
     if (ignorable(&changes[i].kev, results[i])) {
+      if (widowed && results[i] == EPIPE) *widowed = 1;
       results[i] = 0;
       changes[i].has_undo = 0; /* nothing to undo */
       continue;
@@ -225,7 +250,15 @@ static int apply_changes(SocketPoll_T poll, struct change *changes, int n) {
     if (err == 0) err = results[i];
   }
   if (err != 0) undo_changes(poll, changes, n, results);
-  return -err;
+  return err ? SocketPoll_fail(&poll->base, "kevent", -err) : 0;
+}
+
+/* Marks reg widowed or not after a change list (see the file comment). Caller holds the mutex. */
+static void set_widowed(SocketPoll_T poll, SocketPoll_Registration *reg, int widowed) {
+  int was = (reg->slot & K_WIDOWED) != 0;
+  reg->slot &= ~(K_WIDOWED | K_WIDOW_SEEN);
+  if (widowed) reg->slot = (reg->slot & ~K_WRITE) | K_WIDOWED; /* no WRITE knote was made */
+  poll->widowed += widowed - was;
 }
 
 /* The changes that take fd from (old_events, old_slot) to (new_events, new_slot): deletes the
@@ -324,11 +357,13 @@ static void raise_ready(SocketPoll_T poll) {
 }
 
 /* fd with POLL_UNPOLLABLE_READY, kept out of kqueue. Caller holds the mutex. */
-static int add_always_ready(SocketPoll_T poll, int fd, int events, void *data) {
+static int add_always_ready(SocketPoll_T poll, int fd, int events, void *data, const struct stat *st) {
   SocketPoll_Registration *reg;
   int rc = SocketPoll_table_put(&poll->base.table, fd, events, data, &reg);
   if (rc < 0) return rc;
   reg->always_ready = 1;
+  reg->file_dev = (uint64_t)st->st_dev;
+  reg->file_ino = (uint64_t)st->st_ino;
   reg->slot = 0; /* no knotes */
   rc = SocketPoll_ready_arm(&poll->base, fd);
   if (rc < 0) {
@@ -341,24 +376,41 @@ static int add_always_ready(SocketPoll_T poll, int fd, int events, void *data) {
 
 int SocketPoll_add(SocketPoll_T poll, int fd, int events, void *data) {
   int rc = SocketPoll_check_events(fd, events, supported_modes());
-  if (rc < 0) return rc;
+  if (rc < 0) return SocketPoll_fail(&poll->base, "SocketPoll_add", rc);
 #ifndef EVFILT_EXCEPT
-  if (events & POLL_PRIORITY) return -ENOTSUP; /* no EVFILT_EXCEPT on this system */
+  if (events & POLL_PRIORITY) return SocketPoll_fail(&poll->base, "SocketPoll_add", -ENOTSUP);
 #endif
   pthread_mutex_lock(&poll->base.mutex);
-  if (SocketPoll_table_get(&poll->base.table, fd) != NULL) {
-    rc = -EEXIST; /* EV_ADD on an existing knote would just modify it */
+  if (fd == poll->kq) {
+    rc = SocketPoll_fail(&poll->base, "SocketPoll_add", -EINVAL);
     goto out;
   }
   struct stat st;
   int fl;
-  if (fstat(fd, &st) < 0 || (fl = fcntl(fd, F_GETFL)) < 0) {
-    rc = -errno;
+  if (fstat(fd, &st) < 0) {
+    rc = SocketPoll_fail(&poll->base, "fstat", -errno);
+    goto out;
+  }
+  SocketPoll_Registration *old = SocketPoll_table_get(&poll->base.table, fd);
+  if (old != NULL) {
+    if (old->file_dev == (uint64_t)st.st_dev && old->file_ino == (uint64_t)st.st_ino) {
+      rc = SocketPoll_fail(&poll->base, "SocketPoll_add", -EEXIST); /* EV_ADD would just modify */
+      goto out;
+    }
+    /* Closed without del, and the number names another file now: kqueue dropped the old knotes
+     * on close; forget the dead registration (and its events in the current dispatch). */
+    set_widowed(poll, old, 0);
+    SocketPoll_ready_disarm(&poll->base, fd);
+    SocketPoll_invalidate_fd(&poll->base, fd);
+    SocketPoll_table_remove(&poll->base.table, fd);
+  }
+  if ((fl = fcntl(fd, F_GETFL)) < 0) {
+    rc = SocketPoll_fail(&poll->base, "fcntl", -errno);
     goto out;
   }
   int unpollable = (events & POLL_UNPOLLABLE_READY) != 0;
   if (unpollable && (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode))) {
-    rc = add_always_ready(poll, fd, events, data);
+    rc = add_always_ready(poll, fd, events, data, &st);
     goto out;
   }
   int kind = (S_ISFIFO(st.st_mode) ? K_FIFO : 0) | ((fl & O_ACCMODE) == O_WRONLY ? K_WRONLY : 0);
@@ -366,8 +418,9 @@ int SocketPoll_add(SocketPoll_T poll, int fd, int events, void *data) {
   uint32_t generation = ++poll->generation;
   struct change changes[MAX_CHANGES];
   int n = plan_changes(fd, 0, kind, events, slot, udata_of(generation), changes);
-  rc = apply_changes(poll, changes, n);
-  if (rc == -EPERM && unpollable) rc = add_always_ready(poll, fd, events, data);
+  int widowed;
+  rc = apply_changes(poll, changes, n, &widowed);
+  if (rc == -EPERM && unpollable) rc = add_always_ready(poll, fd, events, data, &st);
   if (rc < 0) goto out;
   if (SocketPoll_table_get(&poll->base.table, fd) != NULL) goto out; /* always-ready after all */
   SocketPoll_Registration *reg;
@@ -375,10 +428,15 @@ int SocketPoll_add(SocketPoll_T poll, int fd, int events, void *data) {
   if (rc < 0) {
     int results[MAX_CHANGES] = {0};
     undo_changes(poll, changes, n, results);
+    rc = SocketPoll_fail(&poll->base, "realloc", rc);
     goto out;
   }
   reg->slot = slot;
   reg->state = (int)generation;
+  reg->file_dev = (uint64_t)st.st_dev;
+  reg->file_ino = (uint64_t)st.st_ino;
+  set_widowed(poll, reg, widowed);
+  if (widowed) raise_ready(poll);
 out:
   pthread_mutex_unlock(&poll->base.mutex);
   return rc;
@@ -386,14 +444,25 @@ out:
 
 int SocketPoll_mod(SocketPoll_T poll, int fd, int events, void *data) {
   int rc = SocketPoll_check_events(fd, events, supported_modes());
-  if (rc < 0) return rc;
+  if (rc < 0) return SocketPoll_fail(&poll->base, "SocketPoll_mod", rc);
 #ifndef EVFILT_EXCEPT
-  if (events & POLL_PRIORITY) return -ENOTSUP;
+  if (events & POLL_PRIORITY) return SocketPoll_fail(&poll->base, "SocketPoll_mod", -ENOTSUP);
 #endif
   pthread_mutex_lock(&poll->base.mutex);
   SocketPoll_Registration *reg = SocketPoll_table_get(&poll->base.table, fd);
   if (reg == NULL) {
-    rc = -ENOENT;
+    rc = SocketPoll_fail(&poll->base, "SocketPoll_mod", -ENOENT);
+    goto out;
+  }
+  uint64_t dev, ino;
+  if (SocketPoll_file_identity(fd, &dev, &ino) < 0 || dev != reg->file_dev || ino != reg->file_ino) {
+    /* Closed without del (and maybe its number reused): kqueue dropped its knotes by itself;
+     * forget it here too rather than register whatever file the number names now. */
+    set_widowed(poll, reg, 0);
+    SocketPoll_ready_disarm(&poll->base, fd);
+    SocketPoll_invalidate_fd(&poll->base, fd);
+    SocketPoll_table_remove(&poll->base.table, fd);
+    rc = SocketPoll_fail(&poll->base, "fstat", -ENOENT);
     goto out;
   }
   if (reg->always_ready) { /* no knotes: re-arm it */
@@ -409,16 +478,14 @@ int SocketPoll_mod(SocketPoll_T poll, int fd, int events, void *data) {
   struct change changes[MAX_CHANGES];
   int n = plan_changes(fd, reg->events, reg->slot, events, slot, udata_of((uint32_t)reg->state),
                        changes);
-  rc = apply_changes(poll, changes, n);
-  if (rc == -EBADF) {
-    /* The fd was closed without del: kqueue dropped its knotes by itself; forget it here too. */
-    SocketPoll_invalidate_fd(&poll->base, fd);
-    SocketPoll_table_remove(&poll->base.table, fd);
-  }
+  int widowed;
+  rc = apply_changes(poll, changes, n, &widowed);
   if (rc < 0) goto out;
   reg->events = events;
   reg->data = data;
-  reg->slot = slot; /* re-armed: K_DISARMED cleared */
+  reg->slot = slot | (reg->slot & (K_WIDOWED | K_WIDOW_SEEN)); /* re-armed: K_DISARMED cleared */
+  set_widowed(poll, reg, widowed);
+  if (widowed) raise_ready(poll);
 out:
   pthread_mutex_unlock(&poll->base.mutex);
   return rc;
@@ -443,16 +510,22 @@ static uintptr_t timer_ident(int handle) {
 
 int SocketPoll_add_timer(SocketPoll_T poll, int interval_ms, int flags, void *data, int *handle) {
   int rc = SocketPoll_check_timer(interval_ms, flags, handle);
-  if (rc < 0) return rc;
+  if (rc < 0) return SocketPoll_fail(&poll->base, "SocketPoll_add_timer", rc);
   pthread_mutex_lock(&poll->base.mutex);
   SocketPoll_Source *src;
   rc = SocketPoll_source_new(&poll->base, POLL_TIMER, data, &src);
-  if (rc < 0) goto out;
+  if (rc < 0) {
+    SocketPoll_fail(&poll->base, "realloc", rc);
+    goto out;
+  }
   src->repeat = (flags & SOCKETPOLL_TIMER_REPEAT) != 0;
   src->interval_ms = interval_ms;
   rc = source_change(poll, timer_ident(src->handle), EVFILT_TIMER,
                      (uint16_t)(EV_ADD | (src->repeat ? 0 : EV_ONESHOT)), 0, interval_ms, src->handle);
-  if (rc < 0) SocketPoll_source_remove(&poll->base, src);
+  if (rc < 0) {
+    SocketPoll_fail(&poll->base, "kevent", rc);
+    SocketPoll_source_remove(&poll->base, src);
+  }
   else *handle = src->handle;
 out:
   pthread_mutex_unlock(&poll->base.mutex);
@@ -460,16 +533,22 @@ out:
 }
 
 int SocketPoll_add_process(SocketPoll_T poll, int pid, void *data, int *handle) {
-  if (handle == NULL || pid <= 0) return -EINVAL;
+  if (handle == NULL || pid <= 0) return SocketPoll_fail(&poll->base, "SocketPoll_add_process", -EINVAL);
   pthread_mutex_lock(&poll->base.mutex);
   SocketPoll_Source *src;
   /* One knote per pid: a second watch would silently modify the first. */
   int rc = SocketPoll_source_find_pid(&poll->base, pid) ? -EEXIST
                                                         : SocketPoll_source_new(&poll->base, POLL_EXIT, data, &src);
-  if (rc < 0) goto out;
+  if (rc < 0) {
+    SocketPoll_fail(&poll->base, rc == -EEXIST ? "SocketPoll_add_process" : "realloc", rc);
+    goto out;
+  }
   src->pid = pid;
   rc = source_change(poll, (uintptr_t)pid, EVFILT_PROC, EV_ADD | EV_ONESHOT, NOTE_EXIT, 0, src->handle);
-  if (rc < 0) SocketPoll_source_remove(&poll->base, src); /* -ESRCH: gone already */
+  if (rc < 0) { /* -ESRCH: gone already */
+    SocketPoll_fail(&poll->base, "kevent", rc);
+    SocketPoll_source_remove(&poll->base, src);
+  }
   else *handle = src->handle;
 out:
   pthread_mutex_unlock(&poll->base.mutex);
@@ -489,25 +568,26 @@ static int del_source(SocketPoll_T poll, int handle) {
     SocketPoll_source_remove(&poll->base, src);
   }
   pthread_mutex_unlock(&poll->base.mutex);
-  return src != NULL ? 0 : -ENOENT;
+  return src != NULL ? 0 : SocketPoll_fail(&poll->base, "SocketPoll_del", -ENOENT);
 }
 
 int SocketPoll_del(SocketPoll_T poll, int fd) {
   if (SOCKETPOLL_IS_HANDLE(fd)) return del_source(poll, fd);
-  if (fd < 0) return -EBADF;
+  if (fd < 0) return SocketPoll_fail(&poll->base, "SocketPoll_del", -EBADF);
   int rc = 0;
   pthread_mutex_lock(&poll->base.mutex);
   SocketPoll_Registration *reg = SocketPoll_table_get(&poll->base.table, fd);
   if (reg == NULL) {
-    rc = -ENOENT;
+    rc = SocketPoll_fail(&poll->base, "SocketPoll_del", -ENOENT);
     goto out;
   }
   SocketPoll_ready_disarm(&poll->base, fd);
   struct change changes[MAX_CHANGES];
   int n = reg->always_ready ? 0
                             : plan_changes(fd, reg->events, reg->slot, 0, 0, udata_of((uint32_t)reg->state), changes);
-  rc = apply_changes(poll, changes, n); /* a closed fd's knotes are gone already: ignorable */
+  rc = apply_changes(poll, changes, n, NULL); /* a closed fd's knotes are gone already: ignorable */
   if (rc < 0) goto out;
+  set_widowed(poll, reg, 0);
   SocketPoll_invalidate_fd(&poll->base, fd);
   SocketPoll_table_remove(&poll->base.table, fd);
 out:
@@ -549,14 +629,80 @@ static void disarm(SocketPoll_T poll, int fd, SocketPoll_Registration *reg) {
   kevent(poll->kq, in, n, out, n, &zero_timeout); /* errors: the fd was closed; nothing to do */
 }
 
+/* Whether reg's widowed report is due now (see the file comment). */
+static int widow_due(const SocketPoll_Registration *reg) {
+  if (!(reg->slot & K_WIDOWED) || (reg->slot & K_DISARMED)) return 0;
+  return !((reg->events & POLL_EDGE) && (reg->slot & K_WIDOW_SEEN));
+}
+
+/* Adds the due widowed reports to the batch; returns how many level ones stay due after it.
+ * Caller holds the mutex; only called while poll->widowed > 0 (a scan of the table). */
+static int report_widowed(SocketPoll_T poll) {
+  int level = 0;
+  SocketPoll_FdTable *table = &poll->base.table;
+  for (int fd = 0; fd < table->capacity; fd++) {
+    SocketPoll_Registration *reg = SocketPoll_table_get(table, fd);
+    if (reg == NULL || !widow_due(reg)) continue;
+    if (SocketPoll_emit(&poll->base, fd, POLL_ERROR | (reg->events & POLL_WRITE)) == NULL) {
+      level++; /* buffer full: due again next time */
+      continue;
+    }
+    if (reg->events & POLL_ONESHOT) disarm(poll, fd, reg);
+    else if (reg->events & POLL_EDGE) reg->slot |= K_WIDOW_SEEN;
+    else level++;
+  }
+  return level;
+}
+
+static int any_widow_due(SocketPoll_T poll) {
+  SocketPoll_FdTable *table = &poll->base.table;
+  for (int fd = 0; fd < table->capacity; fd++) {
+    SocketPoll_Registration *reg = SocketPoll_table_get(table, fd);
+    if (reg != NULL && widow_due(reg)) return 1;
+  }
+  return 0;
+}
+
+/* The syscall, under a name the `poll` parameters do not shadow. */
+static int sys_poll(struct pollfd *fds, nfds_t nfds, int timeout) {
+  return poll(fds, nfds, timeout);
+}
+
+/* The kevent() buffer came back full, so an fd's other kevents may still be queued, and a oneshot
+ * fd's were disabled by disarm(): ask poll(2) for the readiness they would have reported. */
+static void complete_oneshot(SocketPoll_T poll) {
+  for (int i = 0; i < poll->base.out_count; i++) {
+    SocketEvent_T *ev = &poll->base.out[i];
+    SocketPoll_Registration *reg = ev->fd < 0 ? NULL : SocketPoll_table_get(&poll->base.table, ev->fd);
+    if (reg == NULL || !(reg->events & POLL_ONESHOT)) continue;
+    int missing = reg->events & (POLL_READ | POLL_WRITE | POLL_PRIORITY) & ~ev->events;
+    if (missing == 0 || missing == (reg->events & (POLL_READ | POLL_WRITE | POLL_PRIORITY))) continue;
+    struct pollfd p = {.fd = ev->fd, .events = 0, .revents = 0};
+    if (missing & POLL_READ) p.events |= POLLIN;
+    if (missing & POLL_WRITE) p.events |= POLLOUT;
+    if (missing & POLL_PRIORITY) p.events |= POLLPRI;
+    int n;
+    do n = sys_poll(&p, 1, 0);
+    while (n < 0 && errno == EINTR);
+    if (n != 1) continue;
+    if (p.revents & POLLIN) ev->events |= missing & POLL_READ;
+    if (p.revents & POLLOUT) ev->events |= missing & POLL_WRITE;
+    if (p.revents & POLLPRI) ev->events |= missing & POLL_PRIORITY;
+  }
+}
+
 int SocketPoll_wait(SocketPoll_T poll, SocketEvent_T **events, int timeout_ms) {
   int64_t deadline = SocketPoll_deadline(timeout_ms);
   int timeout = timeout_ms < 0 ? -1 : timeout_ms;
   for (;;) {
-    struct timespec ts = {timeout / 1000, (long)(timeout % 1000) * 1000000L};
-    int n = kevent(poll->kq, NULL, 0, poll->kevents, poll->base.max_events, timeout < 0 ? NULL : &ts);
+    pthread_mutex_lock(&poll->base.mutex);
+    int widow_now = poll->widowed > 0 && any_widow_due(poll);
+    pthread_mutex_unlock(&poll->base.mutex);
+    int t = widow_now ? 0 : timeout;
+    struct timespec ts = {t / 1000, (long)(t % 1000) * 1000000L};
+    int n = kevent(poll->kq, NULL, 0, poll->kevents, poll->base.max_events, t < 0 ? NULL : &ts);
     if (n < 0) {
-      if (errno != EINTR) return -errno;
+      if (errno != EINTR) return SocketPoll_fail(&poll->base, "kevent", -errno);
       timeout = SocketPoll_time_left(deadline);
       continue;
     }
@@ -590,11 +736,14 @@ int SocketPoll_wait(SocketPoll_T poll, SocketEvent_T **events, int timeout_ms) {
         disarm(poll, fd, reg);
     }
     if (poll->base.ready.count > 0 && SocketPoll_emit_ready(&poll->base) > 0) raise_ready(poll);
+    if (n == poll->base.max_events) complete_oneshot(poll);
+    if (poll->widowed > 0 && report_widowed(poll) > 0) raise_ready(poll);
     int count = poll->base.out_count;
+    poll->base.woken = woken;
     pthread_mutex_unlock(&poll->base.mutex);
     *events = poll->base.out;
     /* Only stale or unreported events: not a result. Wait again for the time left. */
-    if (count == 0 && n > 0 && !woken && timeout != 0) {
+    if (count == 0 && (n > 0 || widow_now) && !woken && timeout != 0) {
       timeout = SocketPoll_time_left(deadline);
       if (timeout != 0) continue;
     }
@@ -610,7 +759,7 @@ int SocketPoll_wakeup(SocketPoll_T poll) {
   int n;
   do n = kevent(poll->kq, &kev, 1, NULL, 0, NULL);
   while (n < 0 && errno == EINTR);
-  if (n < 0) rc = -errno;
+  if (n < 0) rc = SocketPoll_fail(&poll->base, "kevent", -errno);
   errno = saved;
   return rc;
 }

@@ -27,12 +27,20 @@
  * an atomic so that SocketPoll_wakeup stays async-signal-safe (it takes no lock).
  *   After poll() returns, each result is checked against the current registration: deleted, or
  *   deleted and re-added meanwhile (generation differs), or disarmed → dropped; interest changed by
- *   mod meanwhile → masked with the new interest. An fd that was closed and its number reused
- *   without del cannot be told apart from the original: as on kqueue, delete before close.
+ *   mod meanwhile → masked with the new interest.
+ *
+ * Close without del. poll() takes fd numbers, not files: a registered fd that is closed and whose
+ * number is reused (by an open() the program did not register) is polled as the new file, and its
+ * events come with the old registration's data until a poll() happens to run while the number is
+ * free (POLLNVAL, below). Nothing the kernel offers closes that window short of an fstat() per
+ * event, so: delete before close. What is guaranteed: add of that number succeeds and replaces the
+ * old registration (add records the file's identity, dev and inode, and compares it), and from then
+ * on nothing of the old registration is reported, as on epoll.
  *
  * POLLNVAL (the fd was closed while registered): reported once as POLL_ERROR | POLL_INVALID, then the
- * entry is disarmed so a closed fd never spins the loop. del forgets it (and succeeds); mod re-arms
- * it; add of the same fd number replaces it (the number now belongs to a new file, as on epoll).
+ * entry is disarmed so a closed fd never spins the loop. del forgets it (and succeeds); mod is
+ * -ENOENT and forgets it (the file is gone, as on epoll); add of the same fd number replaces it
+ * (the number now belongs to a new file, as on epoll).
  *
  * POLL_RDHUP: POLLRDHUP where the system has it (Linux). Elsewhere it is emulated for registrations
  * that ask for it: POLLHUP sets it, and so does POLLIN (only seen when POLL_READ is asked for too)
@@ -240,29 +248,44 @@ void SocketPoll_free(SocketPoll_T *pollp) {
 
 int SocketPoll_add(SocketPoll_T poll, int fd, int events, void *data) {
   int rc = SocketPoll_check_events(fd, events, supported_modes());
-  if (rc < 0) return rc;
-  /* poll() would take any number and report POLLNVAL later; refuse it now, as epoll does. */
-  if (fcntl(fd, F_GETFD) < 0) return -EBADF;
+  if (rc < 0) return SocketPoll_fail(&poll->base, "SocketPoll_add", rc);
+  /* poll() would take any number and report POLLNVAL later; refuse it now, as epoll does. The
+   * identity tells this file from one that had the number before (see below). */
+  uint64_t dev, ino;
+  rc = SocketPoll_file_identity(fd, &dev, &ino);
+  if (rc < 0) return SocketPoll_fail(&poll->base, "fstat", rc);
   pthread_mutex_lock(&poll->base.mutex);
+  if (fd == poll->wakeup.read_fd || fd == poll->wakeup.write_fd) {
+    rc = SocketPoll_fail(&poll->base, "SocketPoll_add", -EINVAL);
+    goto out;
+  }
   SocketPoll_Registration *reg = SocketPoll_table_get(&poll->base.table, fd);
   int slot;
   if (reg != NULL) {
-    if (!(reg->state & STATE_INVALID)) {
-      rc = -EEXIST;
+    if (!(reg->state & STATE_INVALID) && reg->file_dev == dev && reg->file_ino == ino) {
+      rc = SocketPoll_fail(&poll->base, "SocketPoll_add", -EEXIST);
       goto out;
     }
-    /* Registered, but poll() said the fd was closed: the number now names a new file (epoll
-     * forgets closed fds by itself, so there this add succeeds too). Reuse the slot. Whatever the
-     * current dispatch holds for it belongs to the old file. */
+    /* Registered, but poll() said the fd was closed, or the number now names another file: it
+     * was closed without del (epoll forgets closed fds by itself, so there this add succeeds
+     * too). Reuse the slot. Whatever the current dispatch holds for it belongs to the old file. */
     slot = reg->slot;
     SocketPoll_invalidate_fd(&poll->base, fd);
   } else {
     rc = reserve(&poll->fds, &poll->slots, &poll->capacity, poll->nfds + 1);
-    if (rc < 0) goto out;
+    if (rc < 0) {
+      rc = SocketPoll_fail(&poll->base, "realloc", rc);
+      goto out;
+    }
     slot = poll->nfds;
   }
   rc = SocketPoll_table_put(&poll->base.table, fd, events, data, &reg);
-  if (rc < 0) goto out; /* only when fd was not registered: nothing to undo */
+  if (rc < 0) { /* only when fd was not registered: nothing to undo */
+    rc = SocketPoll_fail(&poll->base, "realloc", rc);
+    goto out;
+  }
+  reg->file_dev = dev;
+  reg->file_ino = ino;
   reg->slot = slot;
   if (slot == poll->nfds) poll->nfds++;
   poll->fds[slot].fd = fd;
@@ -277,13 +300,24 @@ out:
   return rc;
 }
 
+static void forget(SocketPoll_T poll, int fd, SocketPoll_Registration *reg);
+
 int SocketPoll_mod(SocketPoll_T poll, int fd, int events, void *data) {
   int rc = SocketPoll_check_events(fd, events, supported_modes());
-  if (rc < 0) return rc;
+  if (rc < 0) return SocketPoll_fail(&poll->base, "SocketPoll_mod", rc);
+  uint64_t dev = 0, ino = 0;
+  int open_rc = SocketPoll_file_identity(fd, &dev, &ino);
   pthread_mutex_lock(&poll->base.mutex);
   SocketPoll_Registration *reg = SocketPoll_table_get(&poll->base.table, fd);
   if (reg == NULL) {
-    rc = -ENOENT;
+    rc = SocketPoll_fail(&poll->base, "SocketPoll_mod", -ENOENT);
+    goto out;
+  }
+  if (open_rc < 0 || dev != reg->file_dev || ino != reg->file_ino) {
+    /* Closed without del, its number maybe reused: the registration is dead. Forget it (as del
+     * does) rather than poll whatever file the number names now; epoll and kqueue do the same. */
+    forget(poll, fd, reg);
+    rc = SocketPoll_fail(&poll->base, "fstat", -ENOENT);
     goto out;
   }
   reg->events = events;
@@ -315,6 +349,14 @@ static void remove_slot(SocketPoll_T poll, int slot) {
   poll->nfds--;
 }
 
+/* Unregisters fd: its entry leaves the array. Caller holds the mutex. */
+static void forget(SocketPoll_T poll, int fd, SocketPoll_Registration *reg) {
+  remove_slot(poll, reg->slot);
+  SocketPoll_invalidate_fd(&poll->base, fd);
+  SocketPoll_table_remove(&poll->base.table, fd);
+  changed(poll);
+}
+
 /* The kernel side of a source: a process watch's pidfd leaves the array and is closed. */
 static void release_source(SocketPoll_T poll, SocketPoll_Source *src) {
   if (src->fd < 0) return;
@@ -327,7 +369,7 @@ static void release_source(SocketPoll_T poll, SocketPoll_Source *src) {
 
 int SocketPoll_add_timer(SocketPoll_T poll, int interval_ms, int flags, void *data, int *handle) {
   int rc = SocketPoll_check_timer(interval_ms, flags, handle);
-  if (rc < 0) return rc;
+  if (rc < 0) return SocketPoll_fail(&poll->base, "SocketPoll_add_timer", rc);
   pthread_mutex_lock(&poll->base.mutex);
   SocketPoll_Source *src;
   rc = SocketPoll_source_new(&poll->base, POLL_TIMER, data, &src);
@@ -339,14 +381,14 @@ int SocketPoll_add_timer(SocketPoll_T poll, int interval_ms, int flags, void *da
     changed(poll); /* a sleeping poll() must take the new deadline into account */
   }
   pthread_mutex_unlock(&poll->base.mutex);
-  return rc;
+  return rc < 0 ? SocketPoll_fail(&poll->base, "realloc", rc) : rc;
 }
 
 int SocketPoll_add_process(SocketPoll_T poll, int pid, void *data, int *handle) {
-  if (handle == NULL) return -EINVAL;
-  if (!SocketPoll_have_pidfd()) return -ENOTSUP; /* no pidfd: nothing poll() could watch */
+  if (handle == NULL) return SocketPoll_fail(&poll->base, "SocketPoll_add_process", -EINVAL);
+  if (!SocketPoll_have_pidfd()) return SocketPoll_fail(&poll->base, "pidfd_open", -ENOTSUP);
   int fd = SocketPoll_pidfd_open(pid);
-  if (fd < 0) return fd; /* -ESRCH: gone already */
+  if (fd < 0) return SocketPoll_fail(&poll->base, "pidfd_open", fd); /* -ESRCH: gone already */
   pthread_mutex_lock(&poll->base.mutex);
   SocketPoll_Source *src = NULL;
   int rc = SocketPoll_source_find_pid(&poll->base, pid) ? -EEXIST : 0;
@@ -354,6 +396,7 @@ int SocketPoll_add_process(SocketPoll_T poll, int pid, void *data, int *handle) 
   if (rc == 0) rc = SocketPoll_source_new(&poll->base, POLL_EXIT, data, &src);
   if (rc < 0) {
     close(fd);
+    SocketPoll_fail(&poll->base, rc == -EEXIST ? "SocketPoll_add_process" : "realloc", rc);
     goto out;
   }
   src->pid = pid;
@@ -381,24 +424,21 @@ static int del_source(SocketPoll_T poll, int handle) {
     changed(poll);
   }
   pthread_mutex_unlock(&poll->base.mutex);
-  return src != NULL ? 0 : -ENOENT;
+  return src != NULL ? 0 : SocketPoll_fail(&poll->base, "SocketPoll_del", -ENOENT);
 }
 
 int SocketPoll_del(SocketPoll_T poll, int fd) {
   if (SOCKETPOLL_IS_HANDLE(fd)) return del_source(poll, fd);
-  if (fd < 0) return -EBADF;
+  if (fd < 0) return SocketPoll_fail(&poll->base, "SocketPoll_del", -EBADF);
   int rc = 0;
   pthread_mutex_lock(&poll->base.mutex);
   SocketPoll_Registration *reg = SocketPoll_table_get(&poll->base.table, fd);
   if (reg == NULL) {
-    rc = -ENOENT;
+    rc = SocketPoll_fail(&poll->base, "SocketPoll_del", -ENOENT);
     goto out;
   }
-  /* No kernel call: a closed fd is forgotten like any other. Swap-remove its entry. */
-  remove_slot(poll, reg->slot);
-  SocketPoll_invalidate_fd(&poll->base, fd);
-  SocketPoll_table_remove(&poll->base.table, fd);
-  changed(poll);
+  /* No kernel call: a closed fd is forgotten like any other. */
+  forget(poll, fd, reg);
 out:
   pthread_mutex_unlock(&poll->base.mutex);
   return rc;
@@ -515,7 +555,7 @@ int SocketPoll_wait(SocketPoll_T poll, SocketEvent_T **events, int timeout_ms) {
     int rc = refresh_copy(poll);
     if (rc < 0) {
       pthread_mutex_unlock(&poll->base.mutex);
-      return rc;
+      return SocketPoll_fail(&poll->base, "realloc", rc);
     }
     int timer_ms = poll->base.sources.count > 0 ? scan_timers(poll, 0) : -1;
     int poll_timeout = timeout;
@@ -533,7 +573,7 @@ int SocketPoll_wait(SocketPoll_T poll, SocketEvent_T **events, int timeout_ms) {
       poll->interrupted = 0;
       if (err != EINTR) {
         pthread_mutex_unlock(&poll->base.mutex);
-        return -err;
+        return SocketPoll_fail(&poll->base, "poll", -err);
       }
       timeout = SocketPoll_time_left(deadline);
       continue;
@@ -551,6 +591,7 @@ int SocketPoll_wait(SocketPoll_T poll, SocketEvent_T **events, int timeout_ms) {
     if (n > signalled) dispatch(poll, n - signalled);
     if (poll->base.sources.count > 0) scan_timers(poll, 1);
     int count = poll->base.out_count;
+    poll->base.woken = woken;
     /* n == 0 with the caller's time not up: poll() slept until a timer's deadline. */
     if (count > 0 || woken || (n == 0 && poll_timeout == timeout)) {
       pthread_mutex_unlock(&poll->base.mutex);
@@ -572,7 +613,8 @@ int SocketPoll_wakeup(SocketPoll_T poll) {
   /* Flag first, then the signal: whoever drains the signal sees the flag. No lock: this must
    * stay async-signal-safe. */
   atomic_store(&poll->notified, 1);
-  return SocketPoll_wakeup_signal(&poll->wakeup);
+  int rc = SocketPoll_wakeup_signal(&poll->wakeup);
+  return rc < 0 ? SocketPoll_fail(&poll->base, "write", rc) : 0;
 }
 
 const char *SocketPoll_get_backend_name(SocketPoll_T poll) {

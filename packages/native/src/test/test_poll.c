@@ -595,6 +595,65 @@ static int test_fd_closed_without_del_can_be_deleted(void) {
   return 0;
 }
 
+/* The CPU time (ms) this process has used. */
+static int64_t cpu_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A registered fd closed without del while a duplicate keeps its file open (as a child process
+ * would), its number then given to another file: adding that number works, the old file is never
+ * reported (not even as stale events that keep a wait busy), and del of a closed number too. */
+static int test_close_without_del_while_a_duplicate_lives(void) {
+  SocketPoll_T p = SocketPoll_new(16);
+  int old_pair[2], new_pair[2], tag_old = 1, tag_new = 2;
+  make_socketpair(old_pair);
+  int num = old_pair[0];
+  CHECK_EQ(SocketPoll_add(p, num, POLL_READ, &tag_old), 0);
+  CHECK_EQ(write(old_pair[1], "x", 1), 1); /* the old file stays readable */
+  int copy = dup(num);
+  CHECK(copy >= 0);
+  close(num);
+  make_socketpair(new_pair);
+  if (new_pair[0] != num) {
+    CHECK_EQ(dup2(new_pair[0], num), num);
+    close(new_pair[0]);
+  }
+  CHECK_EQ(SocketPoll_add(p, num, POLL_READ, &tag_new), 0);
+  SocketEvent_T *ev;
+  int64_t cpu0 = cpu_ms(), t0 = now_ms();
+  CHECK_EQ(SocketPoll_wait(p, &ev, 200), 0);
+  CHECK(now_ms() - t0 >= 199);
+  CHECK(cpu_ms() - cpu0 < 50); /* a busy loop would use most of the 200 ms */
+  CHECK_EQ(write(new_pair[1], "y", 1), 1);
+  void *data = NULL;
+  CHECK_EQ(wait_for(p, num, 1000, &data), POLL_READ);
+  CHECK(data == &tag_new);
+  /* Once more, deleting after the close. */
+  int other[2];
+  make_socketpair(other);
+  CHECK_EQ(SocketPoll_add(p, other[0], POLL_READ, NULL), 0);
+  CHECK_EQ(write(other[1], "z", 1), 1);
+  int copy2 = dup(other[0]);
+  close(other[0]);
+  CHECK_EQ(SocketPoll_del(p, other[0]), 0);
+  cpu0 = cpu_ms();
+  CHECK_EQ(wait_for(p, num, 200, NULL), POLL_READ); /* still level-ready, and only it */
+  CHECK_EQ(SocketPoll_count(p), 1);
+  CHECK_EQ(SocketPoll_del(p, num), 0);
+  CHECK_EQ(SocketPoll_wait(p, &ev, 200), 0);
+  CHECK(cpu_ms() - cpu0 < 50);
+  SocketPoll_free(&p);
+  close(copy);
+  close(copy2);
+  close(num);
+  close(old_pair[1]);
+  close(new_pair[1]);
+  close(other[1]);
+  return 0;
+}
+
 int main(void) {
   SocketPoll_T probe = SocketPoll_new(1);
   printf("# backend: %s\n", SocketPoll_get_backend_name(probe));
@@ -625,5 +684,6 @@ int main(void) {
   run("reused fd number is not confused", test_reused_fd_number_is_not_confused);
   run("many fds", test_many_fds);
   run("fd closed without del can be deleted", test_fd_closed_without_del_can_be_deleted);
+  run("close without del while a duplicate lives", test_close_without_del_while_a_duplicate_lives);
   return finish();
 }

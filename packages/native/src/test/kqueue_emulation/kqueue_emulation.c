@@ -44,8 +44,9 @@
  *      kqueue gives the backlog there), 0 for WRITE (kqueue gives the free space), 0 for EXCEPT.
  *      NOTE_LOWAT is ignored.
  *   5. EVFILT_EXCEPT fires on EPOLLPRI and returns fflags NOTE_OOB, whatever fflags were asked for.
- *   6. Registering EVFILT_WRITE on a pipe whose reader is already gone succeeds and reports EV_EOF
- *      (FreeBSD and macOS refuse it with EPIPE; mio documents that macOS reports events anyway).
+ *   6. Registering EVFILT_WRITE on a pipe whose reader is already gone succeeds and reports EV_EOF,
+ *      as current macOS does. FreeBSD's pipe_kqfilter() refuses it with EPIPE; with the environment
+ *      variable KQUEUE_EMULATION_PIPE_WRITE_EPIPE=1 (read by each EV_ADD) the emulation does too.
  *   7. Regular files (and anything else epoll refuses with EPERM) are vnode knotes evaluated when
  *      kevent() is called: READ is active while the file offset is before the end (data = bytes
  *      left; the man pages' rule), WRITE is always active. A write to the file by someone else does
@@ -58,8 +59,9 @@
  *      closed; the emulation notices a closed or reused fd number (fstat dev/inode differ) the next
  *      time a change names it and drops the old knotes then, so EV_DELETE on a closed fd is EBADF
  *      and EV_ADD on a reused number creates a new knote, as with kqueue. If another descriptor of
- *      the closed file stays open (dup, fork), epoll keeps reporting the old file; the emulation
- *      drops those events (stale generation) but cannot remove the item.
+ *      the closed file stays open (dup, fork), epoll keeps the old item (nothing can remove it by
+ *      number); until a change names the number, its events are dropped (stale generation), and
+ *      then the inner epoll that holds it is rebuilt without it (rebuild_inner).
  *  10. Closing the kq fd: sys/event.h routes close() of the files that include it through
  *      kqueue_emulation_close(), which frees the emulation's state and private fds (inner epolls,
  *      the eventfd) with the kq fd. A kq fd closed any other way (a close() in a file that does
@@ -92,6 +94,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -396,13 +399,42 @@ static int reserve_fds(struct kq *kq, int fd) {
 }
 
 /* Drops knotes of fd whose file is not the one now open under that number (choice 9). */
+/* Replaces the inner epoll of (filt, mode) by a new one holding the same knotes: drops an item
+ * that a closed fd left behind because another descriptor keeps its file open (real kqueue drops
+ * the knotes of an fd on close whatever else holds the file). Best effort. Caller holds mu. */
+static void rebuild_inner(struct kq *kq, int filt, int mode) {
+  int old = kq->inner[filt][mode];
+  if (old < 0) return;
+  int fresh = epoll_create1(EPOLL_CLOEXEC);
+  if (fresh < 0) return;
+  for (int fd = 0; fd < kq->nfds; fd++) {
+    struct knote *k = kq->fds[fd][filt];
+    if (k == NULL || !k->in_epoll || ((k->flags & EV_CLEAR) ? M_CLEAR : M_LEVEL) != mode) continue;
+    struct epoll_event ev = {.events = filt_mask[filt] | (mode == M_CLEAR ? EPOLLET : 0),
+                             .data.u64 = knote_token(k)};
+    if (epoll_ctl(fresh, EPOLL_CTL_ADD, fd, &ev) < 0) k->in_epoll = 0;
+  }
+  /* The new set takes the old one's number (dup3 closes the old set), so the emulation's fd
+   * numbers stay as they were. */
+  epoll_ctl(kq->epfd, EPOLL_CTL_DEL, old, NULL);
+  int moved = dup3(fresh, old, O_CLOEXEC);
+  close(fresh);
+  struct epoll_event ev = {.events = EPOLLIN, .data.u64 = (uint64_t)(filt * NMODE + mode)};
+  if (moved < 0 || epoll_ctl(kq->epfd, EPOLL_CTL_ADD, old, &ev) < 0) {
+    close(old); /* best effort, as said: this filter's knotes stop reporting */
+    kq->inner[filt][mode] = -1;
+  }
+}
+
 static void purge_stale(struct kq *kq, int fd, const struct stat *st) {
   if (fd >= kq->nfds) return;
   for (int f = 0; f < NFILT; f++) {
     struct knote *k = kq->fds[fd][f];
     if (k != NULL && (st == NULL || k->dev != st->st_dev || k->ino != st->st_ino)) {
+      int was_in = k->in_epoll, mode = (k->flags & EV_CLEAR) ? M_CLEAR : M_LEVEL;
       k->in_epoll = 0; /* the number names another file now: DEL would hit the wrong one */
       knote_free(kq, k);
+      if (was_in) rebuild_inner(kq, f, mode);
     }
   }
 }
@@ -427,6 +459,10 @@ static int register_fd(struct kq *kq, struct kevent *kev) {
   }
   if (k == NULL) {
     if (!(kev->flags & EV_ADD)) return ENOENT;
+    if (filt == F_WRITE && S_ISFIFO(st.st_mode) && getenv("KQUEUE_EMULATION_PIPE_WRITE_EPIPE")) {
+      struct pollfd p = {.fd = fd, .events = POLLOUT};
+      if (poll(&p, 1, 0) == 1 && (p.revents & POLLERR)) return EPIPE; /* FreeBSD: no reader */
+    }
     if ((err = reserve_fds(kq, fd)) != 0) return err;
     k = calloc(1, sizeof(*k));
     if (k == NULL) return ENOMEM;

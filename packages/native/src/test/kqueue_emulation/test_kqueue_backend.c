@@ -2,7 +2,9 @@
  * test_kqueue_backend.c — what is specific to the kqueue backend (docs/backends/kqueue.md), beyond
  * the shared suite (test_poll.c): failed registrations leave no knote behind, oneshot disarms
  * every filter of the fd, watch knotes report hang-ups but not readiness and never spin, mod
- * switches modes, RDHUP vs HANGUP on EOF, the kqueue fd is pollable. Portable: it uses only
+ * switches modes, RDHUP vs HANGUP on EOF, the kqueue fd is pollable, a pipe's write end whose reader
+ * is gone reports POLL_ERROR also where the kernel refuses its write filter (FreeBSD; the emulation
+ * does so with KQUEUE_EMULATION_PIPE_WRITE_EPIPE=1). Portable: it uses only
  * SocketPoll.h and <sys/event.h>, so it runs on the emulation here and on a real kqueue.
  */
 #if defined(__linux__) && !defined(_GNU_SOURCE)
@@ -235,6 +237,34 @@ static int test_kqueue_fd_is_pollable(void) {
   return 0;
 }
 
+/* FreeBSD refuses EVFILT_WRITE on a pipe whose reader is gone (EPIPE); macOS accepts it and
+ * reports EV_EOF. Either way: registered, POLL_ERROR level-triggered, the kqueue fd readable for
+ * it, and no wakeup made of it. */
+static int test_widowed_pipe_write_end_reports_error(void) {
+  setenv("KQUEUE_EMULATION_PIPE_WRITE_EPIPE", "1", 1);
+  SocketPoll_T p = SocketPoll_new(8);
+  int fds[2];
+  CHECK_EQ(pipe(fds), 0);
+  close(fds[0]);
+  CHECK_EQ(SocketPoll_add(p, fds[1], POLL_WRITE, NULL), 0);
+  struct pollfd kq = {.fd = SocketPoll_get_fd(p), .events = POLLIN};
+  CHECK_EQ(poll(&kq, 1, 1000), 1);
+  for (int i = 0; i < 3; i++) {
+    CHECK_EQ(wait_counting(p, fds[1], 1000, NULL) & POLL_ERROR, POLL_ERROR);
+    CHECK_EQ(SocketPoll_was_woken(p), 0);
+  }
+  CHECK_EQ(SocketPoll_mod(p, fds[1], 0, NULL), 0);
+  CHECK_EQ(wait_counting(p, fds[1], 1000, NULL) & POLL_ERROR, POLL_ERROR);
+  CHECK_EQ(SocketPoll_del(p, fds[1]), 0);
+  int count = -1;
+  CHECK_EQ(wait_counting(p, fds[1], 50, &count), 0);
+  CHECK_EQ(count, 0);
+  SocketPoll_free(&p);
+  close(fds[1]);
+  unsetenv("KQUEUE_EMULATION_PIPE_WRITE_EPIPE");
+  return 0;
+}
+
 int main(void) {
   run("a failed add leaves no knote", test_failed_add_leaves_no_knote);
   run("oneshot disarms every filter of the fd", test_oneshot_disarms_every_filter_of_the_fd);
@@ -244,5 +274,6 @@ int main(void) {
   run("EOF with and without RDHUP", test_eof_with_and_without_rdhup);
   run("POLL_PRIORITY alone still reports hangup", test_priority_only_still_reports_hangup);
   run("the kqueue fd is pollable", test_kqueue_fd_is_pollable);
+  run("a widowed pipe write end reports POLL_ERROR", test_widowed_pipe_write_end_reports_error);
   return finish();
 }

@@ -1,0 +1,128 @@
+/**
+ * What the library guarantees when a registered fd is closed without del() (the documented rule is
+ * "del() before close()"): an fd number that now names another file can be added again, nothing
+ * of the old registration (its data, its readiness) is reported after that, no wait spins, and a
+ * mod() of the dead registration is ENOENT rather than a silent registration of the new file.
+ */
+import { POLL_READ, POLL_WRITE, SocketPoll } from '../src';
+import { BACKENDS } from './helpers/backends';
+import * as fds from './helpers/fds';
+
+afterEach(() => fds.closeAll());
+
+/** CPU time (user + system, ms) this process spends in fn. */
+function cpuMs<R>(fn: () => R): [R, number] {
+  const start = process.cpuUsage();
+  const result = fn();
+  const used = process.cpuUsage(start);
+  return [result, (used.user + used.system) / 1000];
+}
+
+/** A new socketpair whose first end has the number `num` (which must be free). */
+function pairAt(num: number): [number, number] {
+  const [c, d] = fds.socketpair();
+  if (c !== num) {
+    fds.dup2(c, num);
+    fds.close(c);
+  }
+  return [num, d];
+}
+
+describe.each(BACKENDS)('close without del on $label', (backend) => {
+  let poll: SocketPoll<string>;
+  beforeEach(() => {
+    poll = new SocketPoll<string>({ ...backend.options, maxEvents: 16 });
+  });
+  afterEach(() => poll.close());
+
+  test('while a duplicate keeps the old file open, re-adding its number neither spins nor reports old data', () => {
+    const [a, b] = fds.socketpair();
+    poll.add(a, POLL_READ, 'old');
+    fds.write(b, 'unread'); // the old file stays readable: level-triggered, it would fire forever
+    const copy = fds.dup2(a, 900 + a); // the file lives on, as in a child process
+    fds.close(a); // without del
+    const [n, peer] = pairAt(a);
+    poll.add(n, POLL_READ, 'new');
+    const [quiet, cpu] = cpuMs(() => poll.wait(300));
+    expect(quiet).toEqual([]);
+    expect(cpu).toBeLessThan(50); // a busy loop burns 100-300 ms of CPU in a 300 ms wait (shared cores)
+    fds.write(peer, 'x');
+    expect(poll.wait(1000)).toEqual([{ fd: n, events: POLL_READ, data: 'new' }]);
+    expect(fds.read(copy)).toBe('unread'); // the old file was never touched
+  });
+
+  test('start() delivers only the new registration and does not spin the event loop', async () => {
+    const [a, b] = fds.socketpair();
+    poll.add(a, POLL_READ, 'old');
+    fds.write(b, 'unread');
+    fds.dup2(a, 900 + a);
+    fds.close(a);
+    const [n, peer] = pairAt(a);
+    poll.add(n, POLL_READ, 'new');
+    const seen: string[] = [];
+    const start = process.cpuUsage();
+    poll.start((events) => {
+      for (const ev of events) {
+        seen.push(ev.data);
+        fds.drain(ev.fd);
+      }
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    fds.write(peer, 'x');
+    await new Promise((r) => setTimeout(r, 100));
+    poll.stop();
+    const used = process.cpuUsage(start);
+    expect(seen).toEqual(['new']);
+    expect((used.user + used.system) / 1000).toBeLessThan(80);
+  });
+
+  test('del() after the close, while a duplicate lives, leaves no busy wait behind', () => {
+    const [a, b] = fds.socketpair();
+    poll.add(a, POLL_READ, 'old');
+    fds.write(b, 'unread');
+    fds.dup2(a, 900 + a);
+    fds.close(a);
+    poll.del(a);
+    const [quiet, cpu] = cpuMs(() => poll.wait(300));
+    expect(quiet).toEqual([]);
+    expect(cpu).toBeLessThan(50);
+    expect(poll.size).toBe(0);
+  });
+
+  test('a number reused by another file can be added again, with no duplicate alive', () => {
+    const [a, b] = fds.socketpair();
+    poll.add(a, POLL_READ, 'old');
+    fds.write(b, 'x');
+    fds.close(a);
+    const [n, peer] = pairAt(a);
+    poll.add(n, POLL_WRITE, 'new');
+    expect(poll.wait(1000)).toEqual([{ fd: n, events: POLL_WRITE, data: 'new' }]);
+    poll.mod(n, POLL_READ);
+    expect(poll.wait(100)).toEqual([]);
+    fds.write(peer, 'y');
+    expect(poll.wait(1000)).toEqual([{ fd: n, events: POLL_READ, data: 'new' }]);
+    expect(poll.size).toBe(1);
+  });
+
+  test('mod() of a registration whose fd was closed and its number reused is ENOENT', () => {
+    const [a] = fds.socketpair();
+    poll.add(a, POLL_READ, 'old');
+    fds.close(a);
+    const [n, peer] = pairAt(a);
+    expect(() => poll.mod(n, POLL_READ | POLL_WRITE, 'mod')).toThrow(expect.objectContaining({ code: 'ENOENT', fd: n }));
+    expect(poll.has(n)).toBe(false);
+    // The new file was not registered quietly: nothing is reported for it.
+    fds.write(peer, 'x');
+    expect(poll.wait(150)).toEqual([]);
+    poll.add(n, POLL_READ, 'added');
+    expect(poll.wait(1000)).toEqual([{ fd: n, events: POLL_READ, data: 'added' }]);
+  });
+
+  test('mod() of a registration whose fd was closed is ENOENT and forgets it', () => {
+    const [a] = fds.socketpair();
+    poll.add(a, POLL_READ, 'old');
+    fds.close(a);
+    expect(() => poll.mod(a, POLL_READ)).toThrow(expect.objectContaining({ code: 'ENOENT' }));
+    expect(poll.size).toBe(0);
+  });
+});
