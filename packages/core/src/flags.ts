@@ -75,3 +75,5 @@ export type BackendName = 'epoll' | 'kqueue' | 'poll';
 export const MODE_BITS: Readonly<Record<PollMode, number>> = { level: 0, edge: 0x100, oneshot: 0x200 };
 /** @internal SOCKETPOLL_SUPPORTS_* bits of the C interface */
 export const SUPPORTS_BITS: Readonly<Record<PollMode, number>> = { level: 0x1, edge: 0x2, oneshot: 0x4 };
+/** @internal POLL_UNPOLLABLE_READY of the C interface (`unpollable: 'ready'`) */
+export const UNPOLLABLE_READY_BIT = 0x400;

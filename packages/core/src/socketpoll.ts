@@ -12,7 +12,7 @@ import {
   sourceError,
   systemError,
 } from './errors';
-import { type BackendName, MODE_BITS, POLL_ALL, type PollMode, SUPPORTS_BITS } from './flags';
+import { type BackendName, MODE_BITS, POLL_ALL, UNPOLLABLE_READY_BIT, type PollMode, SUPPORTS_BITS } from './flags';
 import { loadBackend, type LoadedBackend, type NativeAddon, type NativePoller } from './loader';
 import { abortError, checkOptions, checkSignal } from './abort';
 import { type EventsOptions, iterateEvents } from './iterate';
@@ -301,7 +301,7 @@ export class SocketPoll<T = unknown> {
     this.#checkOpen();
     checkFd(fd);
     checkEvents(events);
-    const mode = checkMode(checkOptions(options)?.mode, 'level');
+    const mode = checkMode(checkOptions<RegisterOptions>(options).mode, 'level');
     const unpollableBit = checkUnpollable(options?.unpollable ?? this.#unpollable, 'options.unpollable');
     const token = this.#token();
     const rc = this.#native.add(fd, events | MODE_BITS[mode] | unpollableBit, token);
@@ -325,7 +325,7 @@ export class SocketPoll<T = unknown> {
     checkFd(fd);
     checkEvents(events);
     const reg = this.#regs.get(fd);
-    const mode = checkMode(checkOptions(options)?.mode, reg?.mode ?? 'level');
+    const mode = checkMode(checkOptions<RegisterOptions>(options).mode, reg?.mode ?? 'level');
     const token = reg?.token ?? this.#token();
     const unpollableBit =
       options?.unpollable !== undefined
@@ -910,14 +910,6 @@ function loadBackendFor(backend: BackendName | undefined, addonPath: string | un
   }
 }
 
-function checkOptions(options: unknown): RegisterOptions | undefined {
-  if (options === undefined) return undefined;
-  if (options === null || typeof options !== 'object') {
-    throw new InvalidArgTypeError('options', "an object such as { mode: 'oneshot' }", options);
-  }
-  return options as RegisterOptions;
-}
-
 /** An fd list element: an integer fd, or -1 for an event cancelled by del(). */
 function checkBatchFd(value: unknown, index: number): number {
   if (typeof value !== 'number') throw new InvalidArgTypeError(`fds[${index}]`, 'of type number', value);
@@ -990,11 +982,10 @@ export function checkEvents(events: unknown): asserts events is number {
   }
 }
 
-const UNPOLLABLE_READY = 0x400; // POLL_UNPOLLABLE_READY of the C interface
 
 /** The C flag bit for an `unpollable` option. */
 function checkUnpollable(value: unknown, name: string): number {
-  if (value === 'ready') return UNPOLLABLE_READY;
+  if (value === 'ready') return UNPOLLABLE_READY_BIT;
   if (value === 'error') return 0;
   throw new InvalidArgValueError(name, value, "must be 'error' or 'ready'");
 }
