@@ -57,7 +57,8 @@
         },
       ],
     }],
-    ['OS=="mac" or OS=="freebsd" or OS=="openbsd"', {
+    # OpenBSD has EVFILT_USER only from 7.8, which the kqueue backend needs: the poll backend serves it.
+    ['OS=="mac" or OS=="freebsd"', {
       'targets': [
         {
           'target_name': 'socketpoll_kqueue',

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -654,6 +655,50 @@ static int test_close_without_del_while_a_duplicate_lives(void) {
   return 0;
 }
 
+/* Fault: the process runs out of fds. SocketPoll_new fails with EMFILE and leaks nothing (the
+ * sanitizer and valgrind passes check), and a poller made before keeps working: adding a number
+ * whose old registration died with a duplicate alive (which makes epoll rebuild its set, needing
+ * a new epoll fd) still succeeds and reports only the new file. */
+static int test_running_out_of_fds_fails_cleanly(void) {
+  SocketPoll_T p = SocketPoll_new(8);
+  int old_pair[2], new_pair[2], tag = 3;
+  make_socketpair(old_pair);
+  make_socketpair(new_pair);
+  int num = old_pair[0];
+  CHECK_EQ(SocketPoll_add(p, num, POLL_READ, NULL), 0);
+  CHECK_EQ(write(old_pair[1], "x", 1), 1);
+  int copy = dup(num);
+  CHECK(copy >= 0);
+  close(num);
+  CHECK_EQ(dup2(new_pair[0], num), num); /* the number names the new file now */
+  struct rlimit saved, tight;
+  CHECK_EQ(getrlimit(RLIMIT_NOFILE, &saved), 0);
+  int highest = new_pair[1] > copy ? new_pair[1] : copy;
+  tight = saved;
+  tight.rlim_cur = (rlim_t)highest + 1; /* no fd number left */
+  CHECK_EQ(setrlimit(RLIMIT_NOFILE, &tight), 0);
+  errno = 0;
+  SocketPoll_T none = SocketPoll_new(8);
+  int err = errno;
+  int rc = SocketPoll_add(p, num, POLL_READ, &tag);
+  CHECK_EQ(setrlimit(RLIMIT_NOFILE, &saved), 0);
+  CHECK(none == NULL);
+  CHECK(err == EMFILE || err == ENFILE);
+  CHECK_EQ(rc, 0);
+  CHECK_EQ(write(new_pair[1], "y", 1), 1);
+  void *data = NULL;
+  CHECK_EQ(wait_for(p, num, 1000, &data), POLL_READ);
+  CHECK(data == &tag);
+  CHECK_EQ(SocketPoll_del(p, num), 0);
+  SocketPoll_free(&p);
+  close(copy);
+  close(num);
+  close(new_pair[0]);
+  close(new_pair[1]);
+  close(old_pair[1]);
+  return 0;
+}
+
 int main(void) {
   SocketPoll_T probe = SocketPoll_new(1);
   printf("# backend: %s\n", SocketPoll_get_backend_name(probe));
@@ -685,5 +730,6 @@ int main(void) {
   run("many fds", test_many_fds);
   run("fd closed without del can be deleted", test_fd_closed_without_del_can_be_deleted);
   run("close without del while a duplicate lives", test_close_without_del_while_a_duplicate_lives);
+  run("running out of fds fails cleanly", test_running_out_of_fds_fails_cleanly);
   return finish();
 }

@@ -31,7 +31,8 @@
  *
  * Points where the emulation CHOSE rather than followed a man page (also in docs/backends/kqueue.md)
  *   1. Constants and struct kevent are macOS's (EVFILT_USER -10, EVFILT_EXCEPT -15, intptr_t data,
- *      no ext[]). FreeBSD uses -11 and -13 and adds ext[4]; the backend only uses the names.
+ *      no ext[]). FreeBSD uses -11 for EVFILT_USER, has no EVFILT_EXCEPT (its -13 is
+ *      EVFILT_EMPTY) and adds ext[4]; the backend only uses the names.
  *   2. EV_EOF is derived from what epoll reports: READ gets EV_EOF on EPOLLRDHUP or EPOLLHUP (peer
  *      shut down its writing half / hang-up), WRITE on EPOLLHUP or EPOLLERR. So shutdown(SHUT_WR)
  *      of one's OWN socket does not set EV_EOF on its WRITE knote (FreeBSD does: SBS_CANTSENDMORE),
