@@ -13,7 +13,7 @@ import { internals, type PollEvent, type SocketPoll } from './socketpoll';
  *
  * ```ts
  * const ac = new AbortController();
- * for await (const events of poll.events({ signal: ac.signal })) if (done(events)) ac.abort();
+ * for await (const events of poll.events({ signal: ac.signal })) if (events.length > 0) ac.abort();
  * ```
  */
 export interface EventsOptions {
