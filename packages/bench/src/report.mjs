@@ -330,6 +330,12 @@ export function writeReport(results, outDir) {
     }
   }
 
+  const timers = join(outDir, 'timer-precision.md'); // written by src/timer-precision.mjs
+  if (fs.existsSync(timers)) {
+    L.push('');
+    L.push(fs.readFileSync(timers, 'utf8').trim().replace(/^# /, '## '));
+  }
+
   const analysis = join(outDir, 'analysis.md');
   if (fs.existsSync(analysis)) {
     L.push('');
@@ -344,6 +350,7 @@ export function writeReport(results, outDir) {
   L.push('pnpm install && pnpm bench            # full run, about 10 minutes, writes docs/benchmarks/');
   L.push('pnpm --filter @socketpoll/bench run bench:quick   # smoke test, seconds, writes packages/bench/build/quick/');
   L.push('node packages/bench/src/report.mjs docs/benchmarks/results.json   # regenerate this page from the raw results');
+  L.push('node packages/bench/src/timer-precision.mjs   # the timer-precision rows, about 25 s');
   L.push('```');
   L.push('');
   fs.writeFileSync(join(outDir, 'README.md'), L.join('\n'));

@@ -8,7 +8,14 @@ import { abortError, checkOptions, checkSignal } from './abort';
 import { SocketPollStateError } from './errors';
 import { internals, type PollEvent, type SocketPoll } from './socketpoll';
 
-/** Options for {@link SocketPoll.events}. */
+/**
+ * Options for {@link SocketPoll.events}.
+ *
+ * ```ts
+ * const ac = new AbortController();
+ * for await (const events of poll.events({ signal: ac.signal })) if (events.length > 0) ac.abort();
+ * ```
+ */
 export interface EventsOptions {
   /** Aborting it ends the iteration: the pending (or next) step rejects with an {@link AbortError}. */
   signal?: AbortSignal;

@@ -10,7 +10,13 @@ import { InvalidArgTypeError, OutOfRangeError, SocketPollStateError } from './er
 import { POLL_ERROR } from './flags';
 import type { SocketPoll } from './socketpoll';
 
-/** Options for {@link SocketPoll.once}. */
+/**
+ * Options for {@link SocketPoll.once}.
+ *
+ * ```ts
+ * const ready = await poll.once(fd, POLL_READ, { timeout: 1000, signal: AbortSignal.timeout(5000) });
+ * ```
+ */
 export interface OnceOptions {
   /** Aborting it rejects with an {@link AbortError} and unregisters the fd. */
   signal?: AbortSignal;

@@ -125,7 +125,13 @@ interface PendingWait<T> {
   onAbort?: () => void;
 }
 
-/** Options for {@link SocketPoll.waitAsync}. */
+/**
+ * Options for {@link SocketPoll.waitAsync}.
+ *
+ * ```ts
+ * const events = await poll.waitAsync(-1, { signal: AbortSignal.timeout(100) }).catch(() => []);
+ * ```
+ */
 export interface WaitAsyncOptions {
   /** Aborting it rejects the pending wait with an {@link AbortError}; the poller stays usable. */
   signal?: AbortSignal;

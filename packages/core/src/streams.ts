@@ -23,7 +23,13 @@ import { POLL_ERROR, POLL_HANGUP, POLL_RDHUP, POLL_READ, POLL_WRITE } from './fl
 import type { NativeAddon } from './loader';
 import { checkFd, internals, SocketPoll } from './socketpoll';
 
-/** Options for {@link readableFrom}, {@link writableTo} and {@link duplexOf}. */
+/**
+ * Options for {@link readableFrom}, {@link writableTo} and {@link duplexOf}.
+ *
+ * ```ts
+ * const input = readableFrom(fd, { poll, autoClose: true, highWaterMark: 64 * 1024, signal });
+ * ```
+ */
 export interface FdStreamOptions {
   /** The poller to register the fd with. Default: {@link defaultPoller} (one per thread). */
   poll?: SocketPoll<any>;
@@ -40,7 +46,13 @@ export interface FdStreamOptions {
   signal?: AbortSignal;
 }
 
-/** Options for {@link duplexOf}: those of {@link FdStreamOptions}, plus Node's duplex options. */
+/**
+ * Options for {@link duplexOf}: those of {@link FdStreamOptions}, plus Node's duplex options.
+ *
+ * ```ts
+ * const tty = duplexOf(fd, { readableHighWaterMark: 4096, writableHighWaterMark: 65536, allowHalfOpen: true });
+ * ```
+ */
 export interface DuplexOfOptions extends FdStreamOptions {
   /** `highWaterMark` of the readable side only. */
   readableHighWaterMark?: number;

@@ -8,7 +8,11 @@ afterEach(() => fds.closeAll());
 
 const CORE_DIST = path.resolve(__dirname, '../dist/index.js');
 
-/** Runs a script in a fresh Node process with a poller; resolves with its exit code, or 'alive'. */
+/**
+ * Runs a script in a fresh Node process with a poller; resolves with its exit code, or 'alive' when
+ * it still runs `aliveAfterMs` after its setup is done (timed from the child's own signal, so a slow
+ * start, e.g. under qemu, does not count).
+ */
 function runChild(body: string, options: object, aliveAfterMs: number): Promise<number | 'alive'> {
   const script = `
     const { SocketPoll, POLL_READ } = require(${JSON.stringify(CORE_DIST)});
@@ -16,15 +20,20 @@ function runChild(body: string, options: object, aliveAfterMs: number): Promise<
     const poll = new SocketPoll(${JSON.stringify(options)});
     const [a, b] = fds.socketpair();
     poll.add(a, POLL_READ);
+    process.stdout.write('ready\\n');
     ${body}
   `;
   // SOCKETPOLL_TEST_NODE: how to start this Node when it runs under qemu (no binfmt handler here).
-  const child = spawn(process.env.SOCKETPOLL_TEST_NODE ?? process.execPath, ['-e', script], { stdio: 'inherit' });
+  const child = spawn(process.env.SOCKETPOLL_TEST_NODE ?? process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      resolve('alive');
-    }, aliveAfterMs);
+    let timer: NodeJS.Timeout | undefined;
+    child.stdout.once('data', () => {
+      timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        resolve('alive');
+      }, aliveAfterMs);
+    });
+    child.stdout.resume();
     child.on('exit', (code) => {
       clearTimeout(timer);
       resolve(code ?? -1);

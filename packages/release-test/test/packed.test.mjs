@@ -51,6 +51,8 @@ describe('manifests', () => {
       assert.equal(pkg.license, 'MIT', name);
       for (const field of ['repository', 'homepage', 'bugs']) assert.ok(pkg[field], `${name}: no ${field}`);
       assert.ok(!JSON.stringify(pkg).includes('workspace:'), `${name}: a workspace: range was published`);
+      const named = Object.keys({ ...pkg.dependencies, ...pkg.devDependencies, ...pkg.optionalDependencies, ...pkg.peerDependencies });
+      assert.ok(!named.includes('@socketpoll/native'), `${name}: names the private @socketpoll/native`);
     }
   });
 

@@ -59,6 +59,34 @@ test(
   process.platform === 'linux' && process.arch === 'x64' && !process.env.SOCKETPOLL_BACKEND ? undefined : 'not Linux x64, or SOCKETPOLL_BACKEND is set',
 );
 
+test('SOCKETPOLL_DELIVERY: thread is honoured, a bad value and uvpoll without a working libuv are refused', async () => {
+  const saved = process.env.SOCKETPOLL_DELIVERY;
+  const withDelivery = (value, fn) => {
+    process.env.SOCKETPOLL_DELIVERY = value;
+    try {
+      return fn();
+    } finally {
+      if (saved === undefined) delete process.env.SOCKETPOLL_DELIVERY;
+      else process.env.SOCKETPOLL_DELIVERY = saved;
+    }
+  };
+  withDelivery('thread', () => {
+    const poll = poller();
+    equal(poll.delivery, 'thread', 'forced thread');
+    poll.close();
+  });
+  await throwsCode(() => withDelivery('libuv', () => poller()), 'ERR_INVALID_ARG_VALUE', 'an unknown path');
+  if (runtime.name === 'bun') {
+    await throwsCode(() => withDelivery('uvpoll', () => poller()), 'ERR_INVALID_ARG_VALUE', 'uvpoll on Bun');
+  } else {
+    withDelivery('uvpoll', () => {
+      const poll = poller(); // not started: Deno's uv_poll would fire once only
+      equal(poll.delivery, backend === 'poll' ? 'thread' : 'uvpoll', 'forced uvpoll');
+      poll.close();
+    });
+  }
+});
+
 test('readiness: a readable FIFO is reported with its data, an idle one is not', () => {
   const poll = poller();
   const [r, w] = fifo();

@@ -70,6 +70,21 @@
  * armed. A second EVFILT_USER knote (READY_IDENT, EV_CLEAR) is triggered whenever the set is armed,
  * so a blocking wait returns and the kqueue fd is readable for an event loop.
  *
+ * The fds kqueue refuses. macOS's kqueue refuses some character devices with EINVAL, /dev/tty
+ * among them. Such an fd (a character device that poll() can watch; other EINVALs stay errors)
+ * goes to the side watcher. Each SocketPoll_wait whose previous side results have been reported
+ * first looks at those fds itself with a non-blocking poll(), so a wait reports what is ready when
+ * it starts (level semantics, and never twice for one look). When nothing is ready, the helper
+ * thread (one per poller, started by the first such fd) blocks in poll() on them; it looks only
+ * when asked (by that wait, and by add and mod), so a level-triggered fd the caller is still
+ * handling is not reported twice; what a poll() of the thread saw while the wait looked itself is
+ * dropped (the wait's look supersedes it, and the fd is polled again when asked). Its results are kept per fd and it triggers an EVFILT_USER knote
+ * (SIDE_IDENT), which makes a blocked kevent() return and the kqueue fd readable; the wait reports
+ * them in its batch. Level and oneshot as for kqueue's own fds; edge is refused with -ENOTSUP
+ * (poll() reports states, not changes). The thread holds the poller's mutex except inside poll();
+ * a change of the set interrupts its poll() through a wakeup channel. SocketPoll_free stops and
+ * joins it.
+ *
  * Wakeup: an EVFILT_USER knote with EV_CLEAR, triggered with NOTE_TRIGGER; triggers before the
  * wait that retrieves it coalesce into one event. EVFILT_USER is required (OpenBSD has it from
  * 7.8 only; before that, use the poll backend).
@@ -87,6 +102,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,6 +121,7 @@
 
 #define WAKEUP_IDENT 0 /* EVFILT_USER has its own ident space */
 #define READY_IDENT 1  /* triggered while always-ready fds are armed or a widowed report is due */
+#define SIDE_IDENT 2   /* triggered when the side watcher has results */
 
 /* Registration slot bits: the knotes registered for the fd, and what kind of fd it is. */
 #define K_READ        0x001
@@ -116,10 +133,36 @@
 #define K_DISARMED    0x100 /* oneshot: reported, waiting for mod */
 #define K_FIFO        0x200
 #define K_WRONLY      0x400
-#define K_WIDOWED     0x800  /* the WRITE filter was refused with EPIPE: reported by wait itself */
-#define K_WIDOW_SEEN  0x1000 /* ... and reported once (edge mode) */
+#define K_SIDE        0x800  /* refused by kqueue (EINVAL): watched by the side watcher */
+#define K_WIDOWED     0x1000 /* the WRITE filter was refused with EPIPE: reported by wait itself */
+#define K_WIDOW_SEEN  0x2000 /* ... and reported once (edge mode) */
 
 #define MAX_CHANGES 6 /* per fd: delete + add of three filters */
+
+/* One fd of the side watcher. */
+typedef struct SideEntry {
+  int fd;
+  uint32_t generation; /* the registration's */
+  short events;        /* what poll() is asked for */
+  short revents;       /* results not yet reported by a wait */
+  int disarmed;        /* oneshot, reported: not polled until mod */
+} SideEntry;
+
+typedef struct SideWatcher {
+  pthread_t thread;
+  int running;
+  int stop;
+  int demand;        /* a wait asked for a poll() */
+  int pending;       /* entries with revents */
+  unsigned looks;    /* counts the waiter's own looks: a thread poll() begun before one is stale */
+  SideEntry *entries;
+  int count, capacity;
+  pthread_cond_t cond;
+  SocketPoll_Wakeup interrupt; /* ends the thread's poll() when the set changes or on stop */
+  atomic_int active; /* entries exist: waits must look (read without the mutex) */
+  struct pollfd *scan; /* the waiter's own non-blocking look (side_scan) */
+  int scan_cap;
+} SideWatcher;
 
 struct SocketPoll {
   SocketPoll_Base base; /* must be first */
@@ -127,6 +170,7 @@ struct SocketPoll {
   struct kevent *kevents; /* what kevent fills; only the waiting thread touches it */
   uint32_t generation;    /* counts registrations; the registration's `state` holds its own */
   int widowed;            /* registrations with K_WIDOWED */
+  SideWatcher side;
 };
 
 struct change {
@@ -295,6 +339,8 @@ SocketPoll_T SocketPoll_new(int max_events) {
   SocketPoll_T poll = calloc(1, sizeof(*poll));
   if (poll == NULL) return NULL;
   poll->kq = -1;
+  poll->side.interrupt.read_fd = poll->side.interrupt.write_fd = -1;
+  atomic_init(&poll->side.active, 0);
   int rc = SocketPoll_base_init(&poll->base, max_events);
   if (rc < 0) {
     free(poll);
@@ -315,10 +361,11 @@ SocketPoll_T SocketPoll_new(int max_events) {
    * a kqueue is not inherited by fork anyway, but the fd number would be). */
   int fdfl = fcntl(poll->kq, F_GETFD);
   if (fdfl >= 0) fcntl(poll->kq, F_SETFD, fdfl | FD_CLOEXEC);
-  struct kevent kev[2], out[2];
+  struct kevent kev[3], out[3];
   EV_SET(&kev[0], WAKEUP_IDENT, EVFILT_USER, EV_ADD | EV_CLEAR | EV_RECEIPT, 0, 0, NULL);
   EV_SET(&kev[1], READY_IDENT, EVFILT_USER, EV_ADD | EV_CLEAR | EV_RECEIPT, 0, 0, NULL);
-  int got = kevent(poll->kq, kev, 2, out, 2, &zero_timeout);
+  EV_SET(&kev[2], SIDE_IDENT, EVFILT_USER, EV_ADD | EV_CLEAR | EV_RECEIPT, 0, 0, NULL);
+  int got = kevent(poll->kq, kev, 3, out, 3, &zero_timeout);
   if (got < 0) {
     rc = -errno;
     goto fail;
@@ -337,14 +384,281 @@ fail:
   return NULL;
 }
 
+static void side_stop(SocketPoll_T poll);
+
 void SocketPoll_free(SocketPoll_T *pollp) {
   if (pollp == NULL || *pollp == NULL) return;
   SocketPoll_T poll = *pollp;
+  side_stop(poll);
   if (poll->kq >= 0) close(poll->kq); /* closing a kqueue drops all its knotes */
   free(poll->kevents);
   if (poll->base.out) SocketPoll_base_destroy(&poll->base);
   free(poll);
   *pollp = NULL;
+}
+
+/* ---- the side watcher: fds kqueue refuses (see the file comment) ---------------------------- */
+
+/* The syscall, under a name the `poll` variables below do not shadow. */
+static int sys_poll(struct pollfd *fds, nfds_t nfds, int timeout) {
+  return poll(fds, nfds, timeout);
+}
+
+static short side_poll_events(int events) {
+  short ev = 0;
+  if (events & POLL_READ) ev |= POLLIN;
+  if (events & POLL_WRITE) ev |= POLLOUT;
+  if (events & POLL_PRIORITY) ev |= POLLPRI;
+#ifdef POLLRDHUP
+  if (events & POLL_RDHUP) ev |= POLLRDHUP;
+#endif
+  return ev;
+}
+
+static int side_from_poll(short revents) {
+  int events = 0;
+  if (revents & POLLIN) events |= POLL_READ;
+  if (revents & POLLOUT) events |= POLL_WRITE;
+  if (revents & (POLLERR | POLLNVAL)) events |= POLL_ERROR;
+  if (revents & POLLHUP) events |= POLL_HANGUP;
+  if (revents & POLLPRI) events |= POLL_PRIORITY;
+#ifdef POLLRDHUP
+  if (revents & POLLRDHUP) events |= POLL_RDHUP;
+#endif
+  return events;
+}
+
+static SideEntry *side_find(SideWatcher *side, int fd) {
+  for (int i = 0; i < side->count; i++)
+    if (side->entries[i].fd == fd) return &side->entries[i];
+  return NULL;
+}
+
+static void side_trigger(SocketPoll_T poll) {
+  struct kevent kev;
+  EV_SET(&kev, SIDE_IDENT, EVFILT_USER, 0, NOTE_TRIGGER, 0, NULL);
+  int n;
+  do n = kevent(poll->kq, &kev, 1, NULL, 0, NULL);
+  while (n < 0 && errno == EINTR);
+}
+
+/* The set changed, or a wait wants a fresh look: wake the thread (in poll() or parked). Caller
+ * holds the mutex. */
+static void side_poke(SocketPoll_T poll) {
+  poll->side.demand = 1;
+  pthread_cond_signal(&poll->side.cond);
+  SocketPoll_wakeup_signal(&poll->side.interrupt);
+}
+
+static void *side_main(void *arg) {
+  SocketPoll_T poll = arg;
+  SideWatcher *side = &poll->side;
+  struct pollfd *pfds = NULL;
+  uint32_t *gens = NULL;
+  int cap = 0;
+  pthread_mutex_lock(&poll->base.mutex);
+  for (;;) {
+    int armed = 0;
+    for (int i = 0; i < side->count; i++) armed += !side->entries[i].disarmed;
+    if (side->stop) break;
+    if (!side->demand || side->pending > 0 || armed == 0) {
+      pthread_cond_wait(&side->cond, &poll->base.mutex);
+      continue;
+    }
+    if (armed + 1 > cap) {
+      int ncap = (armed + 1) * 2;
+      struct pollfd *p = realloc(pfds, (size_t)ncap * sizeof(*p));
+      uint32_t *g = p ? realloc(gens, (size_t)ncap * sizeof(*g)) : NULL;
+      if (p) pfds = p;
+      if (g == NULL) { /* out of memory: try again on the next change */
+        side->demand = 0;
+        continue;
+      }
+      gens = g;
+      cap = ncap;
+    }
+    int np = 0;
+    pfds[np].fd = side->interrupt.read_fd;
+    pfds[np].events = POLLIN;
+    pfds[np++].revents = 0;
+    for (int i = 0; i < side->count; i++) {
+      SideEntry *e = &side->entries[i];
+      if (e->disarmed) continue;
+      pfds[np].fd = e->fd;
+      pfds[np].events = e->events;
+      pfds[np].revents = 0;
+      gens[np++] = e->generation;
+    }
+    unsigned looks = side->looks;
+    pthread_mutex_unlock(&poll->base.mutex);
+    int n;
+    do n = sys_poll(pfds, (nfds_t)np, -1);
+    while (n < 0 && errno == EINTR);
+    pthread_mutex_lock(&poll->base.mutex);
+    if (pfds[0].revents) SocketPoll_wakeup_drain(&side->interrupt);
+    if (side->looks != looks) continue; /* a wait looked itself meanwhile: these may be reported */
+    int found = 0;
+    for (int i = 1; n > 0 && i < np; i++) {
+      if (pfds[i].revents == 0) continue;
+      SideEntry *e = side_find(side, pfds[i].fd);
+      if (e == NULL || e->generation != gens[i] || e->disarmed) continue; /* changed meanwhile */
+      if (e->revents == 0) side->pending++;
+      e->revents |= pfds[i].revents;
+      found = 1;
+    }
+    if (found) {
+      side->demand = 0; /* until a wait has reported these */
+      side_trigger(poll);
+    }
+  }
+  pthread_mutex_unlock(&poll->base.mutex);
+  free(pfds);
+  free(gens);
+  return NULL;
+}
+
+/* Moves fd to the side watcher (kqueue refused it with EINVAL). Caller holds the mutex. */
+static int side_add(SocketPoll_T poll, int fd, int events, void *data, int kind, const struct stat *st) {
+  if (events & POLL_EDGE) return SocketPoll_fail(&poll->base, "SocketPoll_add", -ENOTSUP); /* poll() has no edges */
+  struct pollfd probe = {fd, POLLIN, 0};
+  if (sys_poll(&probe, 1, 0) < 0 || (probe.revents & POLLNVAL))
+    return SocketPoll_fail(&poll->base, "kevent", -EINVAL); /* poll() cannot either */
+  SideWatcher *side = &poll->side;
+  if (!side->running) {
+    int rc = SocketPoll_wakeup_open(&side->interrupt);
+    if (rc < 0) return SocketPoll_fail(&poll->base, "pipe", rc);
+    pthread_cond_init(&side->cond, NULL);
+    side->stop = 0;
+    side->demand = 1;
+    if ((rc = pthread_create(&side->thread, NULL, side_main, poll)) != 0) {
+      pthread_cond_destroy(&side->cond);
+      SocketPoll_wakeup_close(&side->interrupt);
+      return SocketPoll_fail(&poll->base, "pthread_create", -rc);
+    }
+    side->running = 1;
+  }
+  if (side->count == side->capacity) {
+    int capacity = side->capacity ? side->capacity * 2 : 4;
+    SideEntry *entries = realloc(side->entries, (size_t)capacity * sizeof(*entries));
+    if (entries == NULL) return SocketPoll_fail(&poll->base, "realloc", -ENOMEM);
+    side->entries = entries;
+    side->capacity = capacity;
+  }
+  SocketPoll_Registration *reg;
+  int rc = SocketPoll_table_put(&poll->base.table, fd, events, data, &reg);
+  if (rc < 0) return SocketPoll_fail(&poll->base, "realloc", rc);
+  uint32_t generation = ++poll->generation;
+  reg->slot = K_SIDE | kind;
+  reg->file_dev = (uint64_t)st->st_dev;
+  reg->file_ino = (uint64_t)st->st_ino;
+  reg->state = (int)generation;
+  SideEntry *e = &side->entries[side->count++];
+  e->fd = fd;
+  e->generation = generation;
+  e->events = side_poll_events(events);
+  e->revents = 0;
+  e->disarmed = 0;
+  atomic_store(&side->active, 1);
+  side_poke(poll);
+  return 0;
+}
+
+static int side_mod(SocketPoll_T poll, SocketPoll_Registration *reg, int fd, int events, void *data) {
+  if (events & POLL_EDGE) return SocketPoll_fail(&poll->base, "SocketPoll_mod", -ENOTSUP);
+  SideEntry *e = side_find(&poll->side, fd);
+  if (e->revents) poll->side.pending--;
+  e->revents = 0; /* interest changed: poll again */
+  e->events = side_poll_events(events);
+  e->disarmed = 0;
+  reg->events = events;
+  reg->data = data;
+  side_poke(poll);
+  return 0;
+}
+
+static void side_del(SocketPoll_T poll, int fd) {
+  SideWatcher *side = &poll->side;
+  SideEntry *e = side_find(side, fd);
+  if (e == NULL) return;
+  if (e->revents) side->pending--;
+  *e = side->entries[--side->count];
+  if (side->count == 0) atomic_store(&side->active, 0);
+  side_poke(poll);
+}
+
+/* A wait begins and the previous results have been reported: look at the side fds now, with a
+ * non-blocking poll() in this thread, so a wait reports what is ready when it starts (level). When
+ * nothing is, the helper thread takes over the blocking poll(). Caller holds the mutex. */
+static void side_scan(SocketPoll_T poll) {
+  SideWatcher *side = &poll->side;
+  if (side->count > side->scan_cap) {
+    struct pollfd *scan = realloc(side->scan, (size_t)side->count * 2 * sizeof(*scan));
+    if (scan == NULL) {
+      side_poke(poll); /* the thread looks instead */
+      return;
+    }
+    side->scan = scan;
+    side->scan_cap = side->count * 2;
+  }
+  int n = 0;
+  for (int i = 0; i < side->count; i++) {
+    SideEntry *e = &side->entries[i];
+    side->scan[i].fd = e->disarmed ? -1 : e->fd; /* poll() skips -1 */
+    side->scan[i].events = e->events;
+    side->scan[i].revents = 0;
+  }
+  side->looks++; /* what the thread's poll() saw until now is superseded by this look */
+  int ready;
+  do ready = sys_poll(side->scan, (nfds_t)side->count, 0);
+  while (ready < 0 && errno == EINTR);
+  for (int i = 0; ready > 0 && i < side->count; i++) {
+    if (side->scan[i].revents == 0) continue;
+    SideEntry *e = &side->entries[i];
+    if (e->revents == 0) side->pending++;
+    e->revents |= side->scan[i].revents;
+    n++;
+  }
+  if (n == 0) {
+    side_poke(poll);
+  } else { /* found: the thread looks again only when a wait has reported these */
+    side->demand = 0;
+    SocketPoll_wakeup_signal(&side->interrupt);
+  }
+}
+
+/* Reports the side watcher's results in the batch. Caller holds the mutex. */
+static void side_collect(SocketPoll_T poll) {
+  SideWatcher *side = &poll->side;
+  for (int i = 0; i < side->count && side->pending > 0; i++) {
+    SideEntry *e = &side->entries[i];
+    if (e->revents == 0) continue;
+    SocketPoll_Registration *reg = SocketPoll_table_get(&poll->base.table, e->fd);
+    int events = side_from_poll(e->revents) &
+                 ((reg->events & POLL_EVENT_MASK) | POLL_ERROR | POLL_HANGUP);
+    if (events != 0 && SocketPoll_emit(&poll->base, e->fd, events) == NULL) return; /* full */
+    side->pending--;
+    if ((reg->events & POLL_ONESHOT) || (e->revents & POLLNVAL)) e->disarmed = 1;
+    e->revents = 0;
+  }
+}
+
+static void side_stop(SocketPoll_T poll) {
+  SideWatcher *side = &poll->side;
+  if (side->running) {
+    pthread_mutex_lock(&poll->base.mutex);
+    side->stop = 1;
+    pthread_cond_signal(&side->cond);
+    SocketPoll_wakeup_signal(&side->interrupt);
+    pthread_mutex_unlock(&poll->base.mutex);
+    pthread_join(side->thread, NULL);
+    pthread_cond_destroy(&side->cond);
+    SocketPoll_wakeup_close(&side->interrupt);
+    side->running = 0;
+  }
+  free(side->entries);
+  free(side->scan);
+  side->entries = NULL;
+  side->scan = NULL;
 }
 
 /* Triggers the ready knote: a wait must return now for the armed always-ready fds. */
@@ -354,6 +668,23 @@ static void raise_ready(SocketPoll_T poll) {
   int n;
   do n = kevent(poll->kq, &kev, 1, NULL, 0, NULL);
   while (n < 0 && errno == EINTR);
+}
+
+/* The poller's own fds: the kqueue fd and the side watcher's interrupt channel. Caller holds the
+ * mutex. */
+static int is_own_fd(SocketPoll_T poll, int fd) {
+  const SideWatcher *side = &poll->side;
+  return fd == poll->kq || (side->running && (fd == side->interrupt.read_fd || fd == side->interrupt.write_fd));
+}
+
+/* Forgets the registration of an fd closed without del (kqueue dropped its knotes on close),
+ * with its side-watcher entry and its events in the current dispatch. Caller holds the mutex. */
+static void forget_dead(SocketPoll_T poll, int fd, SocketPoll_Registration *reg) {
+  set_widowed(poll, reg, 0);
+  if (reg->slot & K_SIDE) side_del(poll, fd);
+  SocketPoll_ready_disarm(&poll->base, fd);
+  SocketPoll_invalidate_fd(&poll->base, fd);
+  SocketPoll_table_remove(&poll->base.table, fd);
 }
 
 /* fd with POLL_UNPOLLABLE_READY, kept out of kqueue. Caller holds the mutex. */
@@ -381,7 +712,7 @@ int SocketPoll_add(SocketPoll_T poll, int fd, int events, void *data) {
   if (events & POLL_PRIORITY) return SocketPoll_fail(&poll->base, "SocketPoll_add", -ENOTSUP);
 #endif
   pthread_mutex_lock(&poll->base.mutex);
-  if (fd == poll->kq) {
+  if (is_own_fd(poll, fd)) {
     rc = SocketPoll_fail(&poll->base, "SocketPoll_add", -EINVAL);
     goto out;
   }
@@ -399,10 +730,7 @@ int SocketPoll_add(SocketPoll_T poll, int fd, int events, void *data) {
     }
     /* Closed without del, and the number names another file now: kqueue dropped the old knotes
      * on close; forget the dead registration (and its events in the current dispatch). */
-    set_widowed(poll, old, 0);
-    SocketPoll_ready_disarm(&poll->base, fd);
-    SocketPoll_invalidate_fd(&poll->base, fd);
-    SocketPoll_table_remove(&poll->base.table, fd);
+    forget_dead(poll, fd, old);
   }
   if ((fl = fcntl(fd, F_GETFL)) < 0) {
     rc = SocketPoll_fail(&poll->base, "fcntl", -errno);
@@ -421,8 +749,10 @@ int SocketPoll_add(SocketPoll_T poll, int fd, int events, void *data) {
   int widowed;
   rc = apply_changes(poll, changes, n, &widowed);
   if (rc == -EPERM && unpollable) rc = add_always_ready(poll, fd, events, data, &st);
+  /* A character device kqueue refuses (macOS: /dev/tty and others). */
+  if (rc == -EINVAL && S_ISCHR(st.st_mode)) rc = side_add(poll, fd, events, data, kind, &st);
   if (rc < 0) goto out;
-  if (SocketPoll_table_get(&poll->base.table, fd) != NULL) goto out; /* always-ready after all */
+  if (SocketPoll_table_get(&poll->base.table, fd) != NULL) goto out; /* always-ready or side */
   SocketPoll_Registration *reg;
   rc = SocketPoll_table_put(&poll->base.table, fd, events, data, &reg);
   if (rc < 0) {
@@ -458,10 +788,7 @@ int SocketPoll_mod(SocketPoll_T poll, int fd, int events, void *data) {
   if (SocketPoll_file_identity(fd, &dev, &ino) < 0 || dev != reg->file_dev || ino != reg->file_ino) {
     /* Closed without del (and maybe its number reused): kqueue dropped its knotes by itself;
      * forget it here too rather than register whatever file the number names now. */
-    set_widowed(poll, reg, 0);
-    SocketPoll_ready_disarm(&poll->base, fd);
-    SocketPoll_invalidate_fd(&poll->base, fd);
-    SocketPoll_table_remove(&poll->base.table, fd);
+    forget_dead(poll, fd, reg);
     rc = SocketPoll_fail(&poll->base, "fstat", -ENOENT);
     goto out;
   }
@@ -471,6 +798,10 @@ int SocketPoll_mod(SocketPoll_T poll, int fd, int events, void *data) {
     reg->events = events;
     reg->data = data;
     raise_ready(poll);
+    goto out;
+  }
+  if (reg->slot & K_SIDE) {
+    rc = side_mod(poll, reg, fd, events, data);
     goto out;
   }
   int kind = reg->slot & (K_FIFO | K_WRONLY);
@@ -582,8 +913,9 @@ int SocketPoll_del(SocketPoll_T poll, int fd) {
     goto out;
   }
   SocketPoll_ready_disarm(&poll->base, fd);
+  if (reg->slot & K_SIDE) side_del(poll, fd);
   struct change changes[MAX_CHANGES];
-  int n = reg->always_ready ? 0
+  int n = reg->always_ready || (reg->slot & K_SIDE) ? 0
                             : plan_changes(fd, reg->events, reg->slot, 0, 0, udata_of((uint32_t)reg->state), changes);
   rc = apply_changes(poll, changes, n, NULL); /* a closed fd's knotes are gone already: ignorable */
   if (rc < 0) goto out;
@@ -663,11 +995,6 @@ static int any_widow_due(SocketPoll_T poll) {
   return 0;
 }
 
-/* The syscall, under a name the `poll` parameters do not shadow. */
-static int sys_poll(struct pollfd *fds, nfds_t nfds, int timeout) {
-  return poll(fds, nfds, timeout);
-}
-
 /* The kevent() buffer came back full, so an fd's other kevents may still be queued, and a oneshot
  * fd's were disabled by disarm(): ask poll(2) for the readiness they would have reported. */
 static void complete_oneshot(SocketPoll_T poll) {
@@ -694,11 +1021,18 @@ static void complete_oneshot(SocketPoll_T poll) {
 int SocketPoll_wait(SocketPoll_T poll, SocketEvent_T **events, int timeout_ms) {
   int64_t deadline = SocketPoll_deadline(timeout_ms);
   int timeout = timeout_ms < 0 ? -1 : timeout_ms;
+  if (atomic_load(&poll->side.active)) {
+    /* The previous batch has been handled: the side watcher may look again. */
+    pthread_mutex_lock(&poll->base.mutex);
+    if (poll->side.pending == 0) side_scan(poll);
+    pthread_mutex_unlock(&poll->base.mutex);
+  }
   for (;;) {
     pthread_mutex_lock(&poll->base.mutex);
     int widow_now = poll->widowed > 0 && any_widow_due(poll);
+    int side_now = poll->side.pending > 0; /* results found by side_scan: report them now */
     pthread_mutex_unlock(&poll->base.mutex);
-    int t = widow_now ? 0 : timeout;
+    int t = widow_now || side_now ? 0 : timeout;
     struct timespec ts = {t / 1000, (long)(t % 1000) * 1000000L};
     int n = kevent(poll->kq, NULL, 0, poll->kevents, poll->base.max_events, t < 0 ? NULL : &ts);
     if (n < 0) {
@@ -738,12 +1072,13 @@ int SocketPoll_wait(SocketPoll_T poll, SocketEvent_T **events, int timeout_ms) {
     if (poll->base.ready.count > 0 && SocketPoll_emit_ready(&poll->base) > 0) raise_ready(poll);
     if (n == poll->base.max_events) complete_oneshot(poll);
     if (poll->widowed > 0 && report_widowed(poll) > 0) raise_ready(poll);
+    if (poll->side.pending > 0) side_collect(poll);
     int count = poll->base.out_count;
     poll->base.woken = woken;
     pthread_mutex_unlock(&poll->base.mutex);
     *events = poll->base.out;
     /* Only stale or unreported events: not a result. Wait again for the time left. */
-    if (count == 0 && (n > 0 || widow_now) && !woken && timeout != 0) {
+    if (count == 0 && (n > 0 || widow_now || side_now) && !woken && timeout != 0) {
       timeout = SocketPoll_time_left(deadline);
       if (timeout != 0) continue;
     }

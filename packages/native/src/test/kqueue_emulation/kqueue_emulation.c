@@ -88,6 +88,11 @@
  *      is reported with EV_EOF | EV_ONESHOT and data 0 (the status of a process that is not our
  *      child cannot be read on Linux), and the knote is then gone. A pid that does not exist is
  *      ESRCH, as with kqueue.
+ *  15. Refusing fds like macOS: macOS's kqueue refuses some character devices with EINVAL, /dev/tty
+ *      among them. When the environment variable KQUEUE_EMULATION_EINVAL is "tty" at the time of
+ *      an EV_ADD, the emulation refuses EVFILT_READ, EVFILT_WRITE and EVFILT_EXCEPT on every
+ *      terminal (isatty(): ptys included, which macOS accepts) with EINVAL, so the backend's path
+ *      for refused fds can be tested with a pty. Unset (the default), terminals are accepted.
  */
 #define _GNU_SOURCE
 #define SOCKETPOLL_KQUEUE_EMULATION_IMPLEMENTATION /* our own close() is the real one */
@@ -464,6 +469,8 @@ static int register_fd(struct kq *kq, struct kevent *kev) {
       struct pollfd p = {.fd = fd, .events = POLLOUT};
       if (poll(&p, 1, 0) == 1 && (p.revents & POLLERR)) return EPIPE; /* FreeBSD: no reader */
     }
+    const char *refuse = getenv("KQUEUE_EMULATION_EINVAL"); /* choice 15 */
+    if (refuse != NULL && strcmp(refuse, "tty") == 0 && isatty(fd)) return EINVAL;
     if ((err = reserve_fds(kq, fd)) != 0) return err;
     k = calloc(1, sizeof(*k));
     if (k == NULL) return ENOMEM;

@@ -4,8 +4,10 @@
  * every filter of the fd, watch knotes report hang-ups but not readiness and never spin, mod
  * switches modes, RDHUP vs HANGUP on EOF, the kqueue fd is pollable, a pipe's write end whose reader
  * is gone reports POLL_ERROR also where the kernel refuses its write filter (FreeBSD; the emulation
- * does so with KQUEUE_EMULATION_PIPE_WRITE_EPIPE=1). Portable: it uses only
- * SocketPoll.h and <sys/event.h>, so it runs on the emulation here and on a real kqueue.
+ * does so with KQUEUE_EMULATION_PIPE_WRITE_EPIPE=1), fds kqueue refuses with EINVAL go to the side
+ * watcher. Portable: it uses only SocketPoll.h and <sys/event.h>, so it runs on the emulation here
+ * and on a real kqueue (where the side-watcher tests need a device kqueue refuses: they open
+ * /dev/tty, and skip saying why when there is no controlling terminal).
  */
 #if defined(__linux__) && !defined(_GNU_SOURCE)
 #define _GNU_SOURCE
@@ -14,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +25,7 @@
 #include <sys/types.h>
 #include <sys/event.h>
 #include <sys/time.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -265,6 +269,148 @@ static int test_widowed_pipe_write_end_reports_error(void) {
   return 0;
 }
 
+/* ---- fds kqueue refuses: the side watcher ---------------------------------------------------- */
+
+/* A terminal fd kqueue refuses, and the fd that makes it readable: on the emulation, a raw pty
+ * with KQUEUE_EMULATION_EINVAL=tty (its documented refusal, macOS-like); on a real kqueue,
+ * /dev/tty, fed by nothing (-1). 0, or -1 with *why set. */
+static int refused_tty(int *tty, int *feeder, const char **why) {
+  *why = "no controlling terminal (/dev/tty) to test with";
+#ifdef SOCKETPOLL_KQUEUE_EMULATION
+  setenv("KQUEUE_EMULATION_EINVAL", "tty", 1);
+  int master = posix_openpt(O_RDWR | O_NOCTTY);
+  if (master < 0 || grantpt(master) < 0 || unlockpt(master) < 0) abort();
+  int slave = open(ptsname(master), O_RDWR | O_NOCTTY | O_NONBLOCK);
+  if (slave < 0) abort();
+  struct termios t;
+  tcgetattr(slave, &t);
+  cfmakeraw(&t);
+  tcsetattr(slave, TCSANOW, &t);
+  nonblock_cloexec(master);
+  *tty = slave;
+  *feeder = master;
+  return 0;
+#else
+  *tty = open("/dev/tty", O_RDWR | O_NOCTTY | O_NONBLOCK);
+  *feeder = -1;
+  return *tty < 0 ? -1 : 0;
+#endif
+}
+
+static void refused_tty_close(int tty, int feeder) {
+#ifdef SOCKETPOLL_KQUEUE_EMULATION
+  unsetenv("KQUEUE_EMULATION_EINVAL");
+#endif
+  close(tty);
+  if (feeder >= 0) close(feeder);
+}
+
+static int test_refused_fd_is_watched_by_the_side_watcher_level(void) {
+  int tty, feeder;
+  const char *why = NULL;
+  if (refused_tty(&tty, &feeder, &why) < 0) SKIP(why);
+  if (feeder < 0) {
+    refused_tty_close(tty, feeder);
+    SKIP("nothing can make /dev/tty readable from here");
+  }
+  SocketPoll_T p = SocketPoll_new(8);
+  int tag = 3;
+  CHECK_EQ(SocketPoll_add(p, tty, POLL_READ, &tag), 0);
+  CHECK_EQ(SocketPoll_count(p), 1);
+  CHECK_EQ(wait_counting(p, tty, 50, NULL), 0);
+  put(feeder, "x");
+  SocketEvent_T *ev;
+  int n = SocketPoll_wait(p, &ev, 2000);
+  CHECK_EQ(n, 1);
+  CHECK_EQ(ev[0].fd, tty);
+  CHECK_EQ(ev[0].events, POLL_READ);
+  CHECK(ev[0].data == &tag);
+  /* Level: still readable, reported again by the next wait, once. */
+  int count = 0;
+  CHECK_EQ(wait_counting(p, tty, 2000, &count), POLL_READ);
+  CHECK_EQ(count, 1);
+  drain(tty);
+  CHECK_EQ(wait_counting(p, tty, 50, &count), 0);
+  CHECK_EQ(count, 0);
+  CHECK_EQ(SocketPoll_del(p, tty), 0);
+  put(feeder, "y");
+  CHECK_EQ(wait_counting(p, tty, 50, &count), 0);
+  CHECK_EQ(SocketPoll_add(p, tty, POLL_READ, &tag), 0); /* and back again */
+  CHECK_EQ(wait_counting(p, tty, 2000, NULL), POLL_READ);
+  SocketPoll_free(&p);
+  refused_tty_close(tty, feeder);
+  return 0;
+}
+
+static int test_refused_fd_oneshot_and_edge(void) {
+  int tty, feeder;
+  const char *why = NULL;
+  if (refused_tty(&tty, &feeder, &why) < 0) SKIP(why);
+  SocketPoll_T p = SocketPoll_new(8);
+  CHECK_EQ(SocketPoll_add(p, tty, POLL_READ | POLL_EDGE, NULL), -ENOTSUP); /* poll() has no edges */
+  CHECK_EQ(SocketPoll_count(p), 0);
+  if (feeder < 0) {
+    SocketPoll_free(&p);
+    refused_tty_close(tty, feeder);
+    SKIP("edge checked; nothing can make /dev/tty readable from here");
+  }
+  CHECK_EQ(SocketPoll_add(p, tty, POLL_READ | POLL_ONESHOT, NULL), 0);
+  put(feeder, "x");
+  CHECK_EQ(wait_counting(p, tty, 2000, NULL), POLL_READ);
+  CHECK_EQ(wait_counting(p, tty, 80, NULL), 0); /* disarmed */
+  CHECK_EQ(SocketPoll_mod(p, tty, POLL_READ | POLL_EDGE, NULL), -ENOTSUP);
+  CHECK_EQ(SocketPoll_mod(p, tty, POLL_READ | POLL_ONESHOT, NULL), 0);
+  CHECK_EQ(wait_counting(p, tty, 2000, NULL), POLL_READ);
+  SocketPoll_free(&p);
+  refused_tty_close(tty, feeder);
+  return 0;
+}
+
+struct feed {
+  int fd;
+  int delay_ms;
+};
+
+static void *feed_later(void *arg) {
+  struct feed *f = arg;
+  sleep_ms(f->delay_ms);
+  put(f->fd, "z");
+  return NULL;
+}
+
+static int test_side_watcher_wakes_a_blocked_wait_and_shares_the_batch(void) {
+  int tty, feeder;
+  const char *why = NULL;
+  if (refused_tty(&tty, &feeder, &why) < 0) SKIP(why);
+  if (feeder < 0) {
+    refused_tty_close(tty, feeder);
+    SKIP("nothing can make /dev/tty readable from here");
+  }
+  SocketPoll_T p = SocketPoll_new(8);
+  int sv[2];
+  make_socketpair(sv);
+  CHECK_EQ(SocketPoll_add(p, tty, POLL_READ, NULL), 0);
+  CHECK_EQ(SocketPoll_add(p, sv[0], POLL_READ, NULL), 0);
+  struct feed f = {feeder, 60};
+  pthread_t t;
+  pthread_create(&t, NULL, feed_later, &f);
+  int64_t start = now_ms();
+  int count = 0;
+  CHECK_EQ(wait_counting(p, tty, 3000, &count), POLL_READ); /* blocked in kevent() until then */
+  pthread_join(t, NULL);
+  CHECK(now_ms() - start >= 50);
+  CHECK(now_ms() - start < 2000);
+  put(sv[1], "x");
+  sleep_ms(20);
+  SocketEvent_T *ev;
+  CHECK_EQ(SocketPoll_wait(p, &ev, 2000), 2); /* the refused fd and a kqueue fd in one batch */
+  SocketPoll_free(&p); /* joins the helper thread (valgrind and ASan check it leaves nothing) */
+  close(sv[0]);
+  close(sv[1]);
+  refused_tty_close(tty, feeder);
+  return 0;
+}
+
 int main(void) {
   run("a failed add leaves no knote", test_failed_add_leaves_no_knote);
   run("oneshot disarms every filter of the fd", test_oneshot_disarms_every_filter_of_the_fd);
@@ -275,5 +421,9 @@ int main(void) {
   run("POLL_PRIORITY alone still reports hangup", test_priority_only_still_reports_hangup);
   run("the kqueue fd is pollable", test_kqueue_fd_is_pollable);
   run("a widowed pipe write end reports POLL_ERROR", test_widowed_pipe_write_end_reports_error);
+  run("refused fd is watched by the side watcher (level)", test_refused_fd_is_watched_by_the_side_watcher_level);
+  run("refused fd: oneshot, and edge is ENOTSUP", test_refused_fd_oneshot_and_edge);
+  run("side watcher wakes a blocked wait and shares the batch",
+      test_side_watcher_wakes_a_blocked_wait_and_shares_the_batch);
   return finish();
 }

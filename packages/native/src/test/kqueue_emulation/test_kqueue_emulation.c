@@ -331,9 +331,11 @@ static int test_null_timeout_blocks_until_an_event(void) {
   CHECK_EQ(change(kq, 1, EVFILT_USER, EV_ADD | EV_CLEAR, 0, NULL), 0);
   struct trig t = {kq, 50};
   pthread_t th;
+  // t0 before the thread exists: it triggers 50 ms after its own start, so at least 50 ms after t0
+  // (taken after pthread_create, a descheduled main thread could start the clock late).
+  int64_t t0 = now_ms();
   pthread_create(&th, NULL, trigger_later, &t);
   struct kevent ev;
-  int64_t t0 = now_ms();
   CHECK_EQ(kevent(kq, NULL, 0, &ev, 1, NULL), 1);
   CHECK(now_ms() - t0 >= 40);
   pthread_join(th, NULL);
