@@ -78,9 +78,10 @@
  * thread (one per poller, started by the first such fd) blocks in poll() on them; it looks only
  * when asked (by that wait, and by add and mod), so a level-triggered fd the caller is still
  * handling is not reported twice; what a poll() of the thread saw while the wait looked itself is
- * dropped (the wait's look supersedes it, and the fd is polled again when asked). Its results are kept per fd and it triggers an EVFILT_USER knote
- * (SIDE_IDENT), which makes a blocked kevent() return and the kqueue fd readable; the wait reports
- * them in its batch. Level and oneshot as for kqueue's own fds; edge is refused with -ENOTSUP
+ * dropped (the wait's look supersedes it, and the fd is polled again when asked). Its results
+ * are kept per fd and it triggers an EVFILT_USER knote (SIDE_IDENT), which makes a blocked
+ * kevent() return and the kqueue fd readable; the wait reports them in its batch, without
+ * blocking when its own look found them. Level and oneshot as for kqueue's own fds; edge is refused with -ENOTSUP
  * (poll() reports states, not changes). The thread holds the poller's mutex except inside poll();
  * a change of the set interrupts its poll() through a wakeup channel. SocketPoll_free stops and
  * joins it.
