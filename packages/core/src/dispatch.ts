@@ -42,7 +42,7 @@ export class Dispatcher {
     const poll = this.poll;
     if (poll.closed) throw new SocketPollStateError('ERR_SOCKETPOLL_CLOSED', 'the given poller is closed; pass an open one');
     if (this.#claims.has(fd) || poll.has(fd)) {
-      const err = systemError(-osConstants.errno.EEXIST, 'add', 'epoll_ctl', poll.backendName, fd);
+      const err = systemError(-osConstants.errno.EEXIST, 'add', 'SocketPoll_add', poll.backendName, fd);
       err.message = `EEXIST: fd ${fd} is already watched on this poller (by another stream, a once(), or your own add()); use one duplexOf(fd) to read and write the same fd`;
       throw err;
     }

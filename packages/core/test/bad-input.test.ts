@@ -3,6 +3,7 @@
  * `code` and a message that says what to do, nothing is coerced, and every registration made
  * before the bad call still delivers afterwards.
  */
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -131,7 +132,11 @@ describe.each(BACKENDS)('bad input on $label', (backend) => {
     const openFds = (): string[] => fs.readdirSync('/proc/self/fd').filter((n) => fs.existsSync(`/proc/self/fd/${n}`));
     const before = new Set(openFds());
     const other = new SocketPoll({ ...backend.options, maxEvents: 4 });
+    // Sources have fds of their own too (a timerfd and a pidfd on epoll and poll).
+    const child = spawn('sleep', ['30'], { stdio: 'ignore' });
     try {
+      other.addTimer(60000, 'timer');
+      other.addProcess(child.pid!, 'child');
       const own = openFds()
         .filter((n) => !before.has(n))
         .map(Number);
@@ -154,12 +159,18 @@ describe.each(BACKENDS)('bad input on $label', (backend) => {
         refused++;
       }
       expect(refused).toBeGreaterThan(0);
+      if (backend.name !== 'kqueue') {
+        // ... among them the process watch's pidfd (each new fd was refused: checked above)
+        const kinds = own.map((fd) => fs.readlinkSync(`/proc/self/fd/${fd}`));
+        expect(kinds).toContain('anon_inode:[pidfd]');
+      }
       expect(other.size).toBe(0);
       // Wakeups still work and are still empty.
       other.wakeup();
       expect(other.wait(1000)).toEqual([]);
     } finally {
       other.close();
+      child.kill();
     }
     expectWitnessDelivers();
   });

@@ -147,6 +147,8 @@ int SocketPoll_emit_ready(SocketPoll_Base *base);
 int SocketPoll_source_new(SocketPoll_Base *base, int kind, void *data, SocketPoll_Source **out);
 /* The live source of handle, or NULL (not a handle, freed, or its slot reused since). */
 SocketPoll_Source *SocketPoll_source_get(SocketPoll_Base *base, int handle);
+/* Whether fd is the kernel object (timerfd, pidfd) of one of the live sources. O(sources). */
+int SocketPoll_source_owns_fd(SocketPoll_Base *base, int fd);
 /* The live process watch of pid, or NULL. O(sources). */
 SocketPoll_Source *SocketPoll_source_find_pid(SocketPoll_Base *base, int pid);
 /* Invalidates the source's event in the current dispatch and frees its slot. The backend has

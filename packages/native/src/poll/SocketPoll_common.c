@@ -309,6 +309,14 @@ SocketPoll_Source *SocketPoll_source_get(SocketPoll_Base *base, int handle) {
   return src->reg.registered && src->handle == handle ? src : NULL;
 }
 
+int SocketPoll_source_owns_fd(SocketPoll_Base *base, int fd) {
+  for (int i = 0; fd >= 0 && i < base->sources.capacity; i++) {
+    SocketPoll_Source *src = &base->sources.entries[i];
+    if (src->reg.registered && src->fd == fd) return 1;
+  }
+  return 0;
+}
+
 SocketPoll_Source *SocketPoll_source_find_pid(SocketPoll_Base *base, int pid) {
   for (int i = 0; i < base->sources.capacity; i++) {
     SocketPoll_Source *src = &base->sources.entries[i];

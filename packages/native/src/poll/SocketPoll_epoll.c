@@ -202,8 +202,11 @@ static int add_always_ready(SocketPoll_T poll, int fd, int events, void *data) {
   return 0;
 }
 
+/* The poller's own fds: its epoll fds, its eventfds and its sources' timerfds and pidfds. Caller
+ * holds the mutex. */
 static int is_internal(SocketPoll_T poll, int fd) {
-  return fd == poll->epfd || fd == poll->loop_fd || fd == poll->wakeup.read_fd || fd == poll->ready.read_fd;
+  return fd == poll->epfd || fd == poll->loop_fd || fd == poll->wakeup.read_fd || fd == poll->ready.read_fd ||
+         SocketPoll_source_owns_fd(&poll->base, fd);
 }
 
 /* Whether the open file behind fd is the one /proc/self/fdinfo listed (inode, kernel dev_t). */

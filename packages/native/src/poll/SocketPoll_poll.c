@@ -255,8 +255,8 @@ int SocketPoll_add(SocketPoll_T poll, int fd, int events, void *data) {
   rc = SocketPoll_file_identity(fd, &dev, &ino);
   if (rc < 0) return SocketPoll_fail(&poll->base, "fstat", rc);
   pthread_mutex_lock(&poll->base.mutex);
-  if (fd == poll->wakeup.read_fd || fd == poll->wakeup.write_fd) {
-    rc = SocketPoll_fail(&poll->base, "SocketPoll_add", -EINVAL);
+  if (fd == poll->wakeup.read_fd || fd == poll->wakeup.write_fd || SocketPoll_source_owns_fd(&poll->base, fd)) {
+    rc = SocketPoll_fail(&poll->base, "SocketPoll_add", -EINVAL); /* one of the poller's own fds */
     goto out;
   }
   SocketPoll_Registration *reg = SocketPoll_table_get(&poll->base.table, fd);
