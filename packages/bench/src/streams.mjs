@@ -10,6 +10,8 @@
 // throughput to net.Socket's in the same repetition, and CPU ms per MiB.
 //
 //   node src/streams.mjs [--reps R] [--window MS] [--out DIR]     (default: 3 reps, 1000 ms windows, docs/benchmarks)
+//        [--workloads msg1,chunk64k] [--readers sp-stream,net-socket,fs-stream]   (subsets; net-socket is the reference)
+//        [--baseline path/to/other/core/dist/index.js]   (adds reader sp-baseline: readableFrom of that build)
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -34,6 +36,7 @@ if (process.argv[2] === '--reader') {
   const require = createRequire(here);
   let stream;
   if (system === 'sp-stream') stream = require('@socketpoll/core').readableFrom(0, { highWaterMark: 64 * 1024 });
+  else if (system === 'sp-baseline') stream = require(process.env.STREAMS_BASELINE_CORE).readableFrom(0, { highWaterMark: 64 * 1024 });
   else if (system === 'net-socket') stream = new (require('node:net').Socket)({ fd: 0, readable: true, writable: false });
   else if (system === 'fs-stream') stream = fs.createReadStream(null, { fd: 0, highWaterMark: 64 * 1024, autoClose: false });
   else throw new Error(`unknown reader ${system}`);
@@ -69,6 +72,21 @@ const opt = (name, dflt) => {
   return i >= 0 ? args[i + 1] : dflt;
 };
 const reps = Number(opt('--reps', 3));
+const only = (name, all, key) => {
+  const wanted = opt(name, undefined)?.split(',');
+  if (!wanted) return all;
+  const unknown = wanted.filter((w) => !all.some((x) => (key ? x[key] : x) === w));
+  if (unknown.length) throw new Error(`${name}: unknown ${unknown.join(', ')} (known: ${all.map((x) => (key ? x[key] : x)).join(', ')})`);
+  return all.filter((x) => wanted.includes(key ? x[key] : x));
+};
+const workloads = only('--workloads', WORKLOADS, 'id');
+// --baseline <built core's dist/index.js>: one more reader, readableFrom of another build (before/after a change).
+const baseline = opt('--baseline', undefined);
+if (baseline) {
+  process.env.STREAMS_BASELINE_CORE = resolve(baseline);
+  READERS.push('sp-baseline');
+}
+const readers = only('--readers', READERS);
 const windowMs = Number(opt('--window', 1000));
 const warmupMs = Math.max(100, Math.round(windowMs / 4));
 const outDir = resolve(opt('--out', join(repoRoot, 'docs', 'benchmarks')));
@@ -98,8 +116,8 @@ function cell(system, workload) {
 
 const results = [];
 for (let rep = 0; rep < reps; rep++) {
-  for (const workload of WORKLOADS) {
-    const order = READERS.map((_, i) => READERS[(i + rep) % READERS.length]);
+  for (const workload of workloads) {
+    const order = readers.map((_, i) => readers[(i + rep) % readers.length]);
     for (const system of order) {
       const r = await cell(system, workload);
       results.push({ rep, workload: workload.id, ...r });
@@ -116,6 +134,7 @@ const LABELS = {
   'sp-stream': '@socketpoll/core `readableFrom(fd)`',
   'net-socket': '`new net.Socket({ fd })`',
   'fs-stream': '`fs.createReadStream(null, { fd })`',
+  'sp-baseline': `\`readableFrom(fd)\` of ${baseline}`,
 };
 const lines = [
   '# Stream benchmark: reading a socketpair through a Node stream',
@@ -132,8 +151,8 @@ const lines = [
   '| workload | reader | MiB/s (median) | ratio to net.Socket | CPU ms per MiB | chunks/s |',
   '|---|---|---:|---:|---:|---:|',
 ];
-for (const w of WORKLOADS) {
-  for (const system of READERS) {
+for (const w of workloads) {
+  for (const system of readers) {
     const rows = results.filter((r) => r.workload === w.id && r.system === system);
     const ratios = rows.map((r) => r.mibPerS / results.find((x) => x.rep === r.rep && x.workload === w.id && x.system === 'net-socket').mibPerS);
     lines.push(

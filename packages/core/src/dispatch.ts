@@ -21,6 +21,8 @@ export interface ReadyTarget {
 interface Claim {
   target: ReadyTarget;
   interest: number;
+  /** Whether this fd keeps the process alive while registered (a stream's `ref()`/`unref()`). */
+  refed: boolean;
 }
 
 /** @internal */
@@ -28,6 +30,7 @@ export class Dispatcher {
   readonly poll: SocketPoll<unknown>;
   readonly #claims = new Map<number, Claim>();
   #registered = 0;
+  #registeredRefed = 0; // registered claims that keep the process alive
   #running = false;
   #warnedForeign = false;
   readonly #unsubscribe: () => void;
@@ -63,7 +66,16 @@ export class Dispatcher {
       this.#running = true;
       this.#updateRef();
     }
-    this.#claims.set(fd, { target, interest: 0 });
+    this.#claims.set(fd, { target, interest: 0, refed: true });
+  }
+
+  /** Whether `fd`, while registered, keeps the process alive (the default) or not. */
+  setRef(fd: number, refed: boolean): void {
+    const claim = this.#claims.get(fd);
+    if (claim === undefined || claim.refed === refed) return;
+    claim.refed = refed;
+    if (claim.interest !== 0) this.#registeredRefed += refed ? 1 : -1;
+    this.#updateRef();
   }
 
   /**
@@ -77,9 +89,11 @@ export class Dispatcher {
     if (interest === 0) {
       this.poll.del(fd);
       this.#registered--;
+      if (claim.refed) this.#registeredRefed--;
     } else if (claim.interest === 0) {
       this.poll.add(fd, interest, claim.target, { mode });
       this.#registered++;
+      if (claim.refed) this.#registeredRefed++;
     } else {
       this.poll.mod(fd, interest);
     }
@@ -94,7 +108,10 @@ export class Dispatcher {
     try {
       if (claim.interest !== 0 && !this.poll.closed && this.poll.has(fd)) this.poll.del(fd);
     } finally {
-      if (claim.interest !== 0) this.#registered--;
+      if (claim.interest !== 0) {
+        this.#registered--;
+        if (claim.refed) this.#registeredRefed--;
+      }
       this.#claims.delete(fd);
       if (this.#claims.size === 0) this.#idle();
       else this.#updateRef();
@@ -109,19 +126,24 @@ export class Dispatcher {
   #idle(): void {
     if (!this.#running) return;
     this.#running = false;
-    if (!this.poll.closed) this.poll.stop();
+    if (this.poll.closed) return;
+    this.poll.stop();
+    internals.keepAlive(this.poll, true); // the poller is the user's again: their ref()/unref() alone decides
   }
 
-  /** The poller keeps the process alive only while some fd is registered (a paused stream does not). */
+  /**
+   * The poller keeps the process alive only while some `ref()`ed fd is registered: a paused or
+   * `unref()`ed stream does not hold the process, like a paused or unref()ed socket.
+   */
   #updateRef(): void {
     if (this.poll.closed || !this.#running) return;
-    if (this.#registered > 0) this.poll.ref();
-    else this.poll.unref();
+    internals.keepAlive(this.poll, this.#registeredRefed > 0);
   }
 
   #pollClosed(): void {
     this.#running = false;
     this.#registered = 0;
+    this.#registeredRefed = 0;
     const targets = [...this.#claims.values()].map((c) => c.target);
     this.#claims.clear();
     dispatchers.delete(this.poll);
@@ -174,8 +196,9 @@ let shared: SocketPoll<unknown> | undefined;
 
 /**
  * The poller the streams (and nothing else) use when not given one: one per thread, made on first
- * use with the default backend, started only while some stream waits on an fd, and unref()ed while
- * none is registered (so it never keeps the process alive on its own).
+ * use with the default backend, started only while some stream is attached. It keeps the process
+ * alive while at least one `ref()`ed stream (the default) or a `once()` waits on an fd, and not
+ * otherwise: `unref()` a stream to let the process exit while that stream is idle.
  *
  * ```ts
  * const a = readableFrom(fdA), b = readableFrom(fdB);

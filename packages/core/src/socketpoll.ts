@@ -144,6 +144,8 @@ export interface PollInternals {
   setCurrent(poll: SocketPoll<any>, batch: PollEvent<any>[] | undefined): void;
   /** Calls `listener` once when the poller closes; returns the unsubscribe function. */
   onClose(poll: SocketPoll<any>, listener: () => void): () => void;
+  /** Whether what is served on the poller wants the loop kept alive; it is, when the user's `ref()` agrees. */
+  keepAlive(poll: SocketPoll<any>, wanted: boolean): void;
 }
 
 /** @internal */
@@ -212,6 +214,7 @@ export class SocketPoll<T = unknown> {
   #started = false;
   #nativeRunning = false;
   #refed = true;
+  #keepAlive = true; // what the streams on this poller want (dispatch.ts); the loop is held only when #refed agrees
   #onBatch: BatchCallback<T> | undefined;
   #pending: PendingWait<T> | undefined;
   /** The batch being handled (the last returned), for the stale-event rule. */
@@ -227,6 +230,11 @@ export class SocketPoll<T = unknown> {
       onClose: (poll, listener) => {
         poll.#closeListeners.add(listener);
         return () => poll.#closeListeners.delete(listener);
+      },
+      keepAlive: (poll, wanted) => {
+        if (poll.#keepAlive === wanted) return;
+        poll.#keepAlive = wanted;
+        poll.#applyRef();
       },
     };
   }
@@ -582,11 +590,18 @@ export class SocketPoll<T = unknown> {
   }
 
   /**
-   * Lets an active poller keep the process alive (the default), like a socket or a timer.
+   * Lets an active poller keep the process alive (the default), like a socket or a timer. A poller
+   * serving streams or `once()` holds the process only while one of them waits on an fd and is
+   * `ref()`ed itself (see `FdReadable.unref()`); this poller's `unref()` releases all of them.
+   *
+   * ```ts
+   * poll.unref();   // a background watcher: let Node exit while only it is active
+   * poll.ref();     // from now on an active poller keeps Node running again
+   * ```
    */
   ref(): this {
     this.#refed = true;
-    if (!this.#closed) this.#native.ref();
+    this.#applyRef();
     this.#pending?.timer?.ref();
     return this;
   }
@@ -600,7 +615,7 @@ export class SocketPoll<T = unknown> {
    */
   unref(): this {
     this.#refed = false;
-    if (!this.#closed) this.#native.unref();
+    this.#applyRef();
     this.#pending?.timer?.unref();
     return this;
   }
@@ -828,6 +843,12 @@ export class SocketPoll<T = unknown> {
       if (reg?.spentIn) this.#sources.delete(handle);
     }
     this.#spent = [];
+  }
+
+  #applyRef(): void {
+    if (this.#closed) return;
+    if (this.#refed && this.#keepAlive) this.#native.ref();
+    else this.#native.unref();
   }
 
   #startNative(): void {

@@ -78,6 +78,10 @@ const READS_PER_TURN = 32;
 interface Host {
   push(chunk: Buffer | null): boolean;
   destroy(error: Error): void;
+  /** Whether someone listens for `'readable'` (who then reads with `read()`, whatever `pause()` said). */
+  readableListened(): boolean;
+  /** Whether the stream is flowing (`'data'` drains the buffer, so `_read()` follows soon). */
+  flowing(): boolean;
 }
 
 interface PendingWrite {
@@ -102,10 +106,18 @@ class FdChannel implements ReadyTarget {
   #closed = false;
   // reading
   #reading = false; // the consumer wants data (between _read() and push() returning false)
-  #readSeen = false; // the fd was reported readable once: from then on _read() may read at once
+  #paused = false; // the consumer called pause() (and not resume() since): _read() is owed, not served
+  #owed = false; // a _read() not served because of pause(): resume() must read without a new _read()
+  // Still registered for input though no read is wanted (the buffer of a flowing stream was full):
+  // dropped at the next readiness, unless _read() comes first, as it does once 'data' drained the
+  // buffer. Saves a del() and an add() per highWaterMark of data.
+  #lingering = false;
+  // Whether a read may find data now. False at first (a FIFO nobody opened for writing yet reads as
+  // end of file: wait for readiness) and after EAGAIN or a short read (the kernel had no more: the
+  // readiness will say when there is); true when reading stopped with data left.
+  #mayHaveData = false;
   #hungUp = false; // POLL_HANGUP / POLL_ERROR seen: read to the end, then end
   #readDone = false;
-  #owed = false; // pause() came while Node waited for a push: resume() must read without a new _read()
   #readBuffer: Buffer | undefined;
   // writing
   #pending: PendingWrite | undefined;
@@ -145,10 +157,19 @@ class FdChannel implements ReadyTarget {
     if (events & (POLL_HANGUP | POLL_ERROR)) this.#hungUp = true;
     if (this.#pending && events & (POLL_WRITE | POLL_ERROR | POLL_HANGUP)) this.#writeLoop();
     if (this.#closed) return;
-    if (this.#reading && events & (POLL_READ | POLL_HANGUP | POLL_ERROR | POLL_RDHUP)) {
-      this.#readSeen = true;
-      this.#readLoop();
+    if (events & (POLL_READ | POLL_HANGUP | POLL_ERROR | POLL_RDHUP)) {
+      this.#mayHaveData = true;
+      if (this.#reading) this.#readLoop();
+      else if (this.#lingering) {
+        this.#lingering = false; // nobody wants it now: stop watching until _read()
+        this.#sync();
+      }
     }
+  }
+
+  /** `ref()`/`unref()`: whether the fd, while watched, keeps the process alive. */
+  setRef(refed: boolean): void {
+    if (!this.#closed) this.#dispatcher.setRef(this.fd, refed);
   }
 
   onPollClose(): void {
@@ -156,7 +177,7 @@ class FdChannel implements ReadyTarget {
   }
 
   #interest(): number {
-    return (this.#reading ? POLL_READ : 0) | (this.#pending ? POLL_WRITE : 0);
+    return (this.#reading || this.#lingering ? POLL_READ : 0) | (this.#pending ? POLL_WRITE : 0);
   }
 
   #sync(): void {
@@ -170,16 +191,24 @@ class FdChannel implements ReadyTarget {
 
   // ---- reading -------------------------------------------------------------------------------
 
-  /** `pause()`: stop watching for input (the read Node asked for stays owed until {@link resumeReading}). */
+  /**
+   * `pause()`: stop watching for input. Reads Node asks for from now on (it fills a paused stream's
+   * buffer) stay owed until {@link resumeReading}, so nothing is read and the fd does not keep the
+   * process alive.
+   */
   pauseReading(): void {
-    if (!this.#reading) return;
-    this.#reading = false;
-    this.#owed = true;
+    this.#paused = true;
+    this.#lingering = false;
+    if (this.#reading) {
+      this.#reading = false;
+      this.#owed = true;
+    }
     this.#sync();
   }
 
-  /** `resume()`: serve the read that {@link pauseReading} left owed. */
+  /** `resume()`, or a `read()` by the consumer: serve what {@link pauseReading} left owed. */
   resumeReading(): void {
+    this.#paused = false;
     if (!this.#owed) return;
     this.#owed = false;
     this.wantRead();
@@ -188,16 +217,21 @@ class FdChannel implements ReadyTarget {
   /** `_read()`: the consumer wants data. */
   wantRead(): void {
     if (this.#closed || this.#readDone) return;
+    if (this.#paused && !this.host?.readableListened()) {
+      this.#owed = true;
+      return;
+    }
     this.#owed = false;
     this.#reading = true;
-    // Before the first readiness, wait for it: a FIFO nobody opened for writing yet reads as EOF.
-    if (this.#readSeen) this.#readLoop();
-    else this.#sync();
+    this.#lingering = false;
+    if (this.#mayHaveData) this.#readLoop();
+    else this.#sync(); // wait for readiness (a no-op when registered already)
   }
 
   #readLoop(): void {
     const host = this.host as Host;
-    for (let i = 0; i < READS_PER_TURN && this.#reading; i++) {
+    for (let i = 0; this.#reading; i++) {
+      if (i === READS_PER_TURN) break; // level-triggered: what is left is reported again
       const buffer = (this.#readBuffer ??= Buffer.allocUnsafeSlow(READ_SIZE));
       const n = this.#addon.readInto(this.fd, buffer, 0, READ_SIZE);
       if (n > 0) {
@@ -209,14 +243,21 @@ class FdChannel implements ReadyTarget {
           chunk = Buffer.allocUnsafe(n); // small: copy into Node's pool, keep the buffer
           buffer.copy(chunk, 0, 0, n);
         }
-        if (!host.push(chunk)) this.#reading = false; // _read() is called when more is wanted
+        if (!host.push(chunk) && this.#reading) {
+          this.#reading = false; // the buffer is full: _read() is called when more is wanted
+          this.#lingering = host.flowing();
+        }
         if (this.#closed) return; // destroyed by a 'data' listener
-        if (n < READ_SIZE && !this.#hungUp) break; // a short read: drained, wait for readiness
+        if (n < READ_SIZE && !this.#hungUp) {
+          this.#mayHaveData = false; // a short read: drained, wait for readiness
+          break;
+        }
         continue;
       }
       if (n === 0) return this.#endRead();
       if (n === -EAGAIN || n === -EWOULDBLOCK) {
         if (this.#hungUp) return this.#endRead(); // hung up and nothing left
+        this.#mayHaveData = false;
         break;
       }
       if (n === -EIO && this.isTTY) return this.#endRead(); // a pty whose other side closed
@@ -229,6 +270,7 @@ class FdChannel implements ReadyTarget {
   #endRead(): void {
     this.#readDone = true;
     this.#reading = false;
+    this.#lingering = false;
     this.#readBuffer = undefined;
     this.#sync();
     this.host?.push(null);
@@ -292,6 +334,7 @@ class FdChannel implements ReadyTarget {
     if (this.#closed) return undefined;
     this.#closed = true;
     this.#reading = false;
+    this.#lingering = false;
     this.#pending = undefined;
     this.#readBuffer = undefined;
     let failure: Error | undefined;
@@ -437,7 +480,12 @@ export class FdReadable extends Readable {
   constructor(channel: FdChannel, options: ReadableOptions) {
     super(options);
     this.#channel = channel;
-    channel.host = { push: (chunk) => this.push(chunk), destroy: (err) => this.destroy(err) };
+    channel.host = {
+      push: (chunk) => this.push(chunk),
+      destroy: (err) => this.destroy(err),
+      readableListened: () => this.listenerCount('readable') > 0,
+      flowing: () => this.readableFlowing === true,
+    };
   }
 
   /** The file descriptor read. */
@@ -450,7 +498,11 @@ export class FdReadable extends Readable {
     return this.#channel.poll;
   }
 
-  /** Stops reading and stops watching the fd (nothing is read while paused), like `net.Socket`. */
+  /**
+   * Stops reading and stops watching the fd: nothing is read while paused (not even to fill the
+   * buffer, as Node's streams otherwise do), so a paused stream does not keep the process alive.
+   * {@link resume}, a `read()` or a `'readable'` listener reads again.
+   */
   override pause(): this {
     super.pause();
     this.#channel.pauseReading();
@@ -462,6 +514,41 @@ export class FdReadable extends Readable {
     super.resume();
     this.#channel.resumeReading();
     return this;
+  }
+
+  /**
+   * Lets the process exit while this stream only waits for its fd, like `net.Socket.unref()`: the
+   * stream still delivers while the process runs for other reasons (a timer, a `ref()`ed stream).
+   * Other streams on the same poller keep their own setting.
+   *
+   * ```ts
+   * const input = readableFrom(fd).unref();   // reads while the process runs anyway, holds it on no account
+   * input.on('data', (chunk) => console.log(chunk.length));
+   * ```
+   */
+  unref(): this {
+    this.#channel.setRef(false);
+    return this;
+  }
+
+  /**
+   * Undoes {@link unref} (the default): while this stream waits for data from its fd, the process
+   * stays alive, as with a socket (a paused stream does not wait).
+   *
+   * ```ts
+   * const input = readableFrom(fd).unref();
+   * input.ref();   // undone: the process runs until the fd ends
+   * ```
+   */
+  ref(): this {
+    this.#channel.setRef(true);
+    return this;
+  }
+
+  /** Reads from the buffer (Node's `read()`); after {@link pause}, asking for data resumes watching the fd. */
+  override read(size?: number): any {
+    if (size !== 0) this.#channel.resumeReading();
+    return super.read(size);
   }
 
   /** @internal */
@@ -491,7 +578,7 @@ export class FdWritable extends Writable {
   constructor(channel: FdChannel, options: WritableOptions) {
     super(options);
     this.#channel = channel;
-    channel.host = { push: () => false, destroy: (err) => this.destroy(err) };
+    channel.host = { push: () => false, destroy: (err) => this.destroy(err), readableListened: () => false, flowing: () => false };
   }
 
   /** The file descriptor written. */
@@ -502,6 +589,34 @@ export class FdWritable extends Writable {
   /** The poller the fd is registered with. */
   get poll(): SocketPoll<any> {
     return this.#channel.poll;
+  }
+
+  /**
+   * Lets the process exit while this stream only waits to write, like `net.Socket.unref()`: the
+   * stream still writes while the process runs for other reasons (a timer, a `ref()`ed stream).
+   * Other streams on the same poller keep their own setting.
+   *
+   * ```ts
+   * writableTo(sock).unref().write('status\n');   // written if the process lives long enough
+   * ```
+   */
+  unref(): this {
+    this.#channel.setRef(false);
+    return this;
+  }
+
+  /**
+   * Undoes {@link unref} (the default): while this stream has a write pending, the process stays
+   * alive, as with a socket.
+   *
+   * ```ts
+   * const out = writableTo(sock).unref();
+   * out.ref();   // undone: the process runs until what was written is out
+   * ```
+   */
+  ref(): this {
+    this.#channel.setRef(true);
+    return this;
   }
 
   /** @internal */
@@ -542,7 +657,12 @@ export class FdDuplex extends Duplex {
   constructor(channel: FdChannel, options: DuplexOptions) {
     super(options);
     this.#channel = channel;
-    channel.host = { push: (chunk) => this.push(chunk), destroy: (err) => this.destroy(err) };
+    channel.host = {
+      push: (chunk) => this.push(chunk),
+      destroy: (err) => this.destroy(err),
+      readableListened: () => this.listenerCount('readable') > 0,
+      flowing: () => this.readableFlowing === true,
+    };
   }
 
   /** The file descriptor read and written. */
@@ -555,7 +675,11 @@ export class FdDuplex extends Duplex {
     return this.#channel.poll;
   }
 
-  /** Stops reading and stops watching the fd (nothing is read while paused), like `net.Socket`. */
+  /**
+   * Stops reading and stops watching the fd: nothing is read while paused (not even to fill the
+   * buffer, as Node's streams otherwise do), so a paused stream does not keep the process alive.
+   * {@link resume}, a `read()` or a `'readable'` listener reads again.
+   */
   override pause(): this {
     super.pause();
     this.#channel.pauseReading();
@@ -567,6 +691,41 @@ export class FdDuplex extends Duplex {
     super.resume();
     this.#channel.resumeReading();
     return this;
+  }
+
+  /**
+   * Lets the process exit while this stream only waits for its fd, like `net.Socket.unref()`: the
+   * stream still delivers while the process runs for other reasons (a timer, a `ref()`ed stream).
+   * Other streams on the same poller keep their own setting.
+   *
+   * ```ts
+   * const tty = duplexOf(ptyMaster).unref();   // reads while the process runs anyway, holds it on no account
+   * tty.on('data', (chunk) => process.stdout.write(chunk));
+   * ```
+   */
+  unref(): this {
+    this.#channel.setRef(false);
+    return this;
+  }
+
+  /**
+   * Undoes {@link unref} (the default): while this stream waits for its fd (to read, or with a
+   * write pending), the process stays alive, as with a socket.
+   *
+   * ```ts
+   * const tty = duplexOf(ptyMaster).unref();
+   * tty.ref();   // undone: the process runs until the fd ends
+   * ```
+   */
+  ref(): this {
+    this.#channel.setRef(true);
+    return this;
+  }
+
+  /** Reads from the buffer (Node's `read()`); after {@link pause}, asking for data resumes watching the fd. */
+  override read(size?: number): any {
+    if (size !== 0) this.#channel.resumeReading();
+    return super.read(size);
   }
 
   /** @internal */

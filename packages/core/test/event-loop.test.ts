@@ -1,44 +1,21 @@
-import { spawn } from 'node:child_process';
-import * as path from 'node:path';
 import { POLL_READ, POLL_WRITE, SocketPoll } from '../src';
 import { BACKENDS, sleep } from './helpers/backends';
+import { CHILD_PRELUDE, runChildScript } from './helpers/children';
 import * as fds from './helpers/fds';
 
 afterEach(() => fds.closeAll());
 
-const CORE_DIST = path.resolve(__dirname, '../dist/index.js');
-
-/**
- * Runs a script in a fresh Node process with a poller; resolves with its exit code, or 'alive' when
- * it still runs `aliveAfterMs` after its setup is done (timed from the child's own signal, so a slow
- * start, e.g. under qemu, does not count).
- */
-function runChild(body: string, options: object, aliveAfterMs: number): Promise<number | 'alive'> {
-  const script = `
-    const { SocketPoll, POLL_READ } = require(${JSON.stringify(CORE_DIST)});
-    const fds = require(${JSON.stringify(fds.HELPER_PATH)});
+/** Runs `body` in a fresh Node process with a poller watching a socketpair: see {@link runChildScript}. */
+async function runChild(body: string, options: object, aliveAfterMs: number): Promise<number | 'alive'> {
+  const script = `${CHILD_PRELUDE}
+    const { SocketPoll, POLL_READ } = core;
     const poll = new SocketPoll(${JSON.stringify(options)});
     const [a, b] = fds.socketpair();
     poll.add(a, POLL_READ);
     process.stdout.write('ready\\n');
     ${body}
   `;
-  // SOCKETPOLL_TEST_NODE: how to start this Node when it runs under qemu (no binfmt handler here).
-  const child = spawn(process.env.SOCKETPOLL_TEST_NODE ?? process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve) => {
-    let timer: NodeJS.Timeout | undefined;
-    child.stdout.once('data', () => {
-      timer = setTimeout(() => {
-        child.kill('SIGKILL');
-        resolve('alive');
-      }, aliveAfterMs);
-    });
-    child.stdout.resume();
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve(code ?? -1);
-    });
-  });
+  return (await runChildScript(script, aliveAfterMs)).outcome;
 }
 
 describe.each(BACKENDS)('event-loop delivery on $label', (backend) => {

@@ -128,6 +128,44 @@ describe.each(BACKENDS)('streams over fds ($label)', ({ options }) => {
     input.destroy();
   });
 
+  test('pause() in a data handler reads nothing more, not even to fill the buffer; resume() reads again', async () => {
+    const [a, b] = socketpair();
+    const input = readableFrom(a, { poll });
+    const chunks: string[] = [];
+    input.on('data', (c: Buffer) => {
+      chunks.push(c.toString());
+      input.pause();
+    });
+    write(b, 'one');
+    while (chunks.length === 0) await sleep(5);
+    write(b, 'two');
+    await sleep(30);
+    expect(input.readableLength).toBe(0); // Node would have read 'two' into the buffer of a paused stream
+    expect(poll.has(a)).toBe(false);
+    input.resume();
+    while (chunks.length < 2) await sleep(5);
+    expect(chunks).toEqual(['one', 'two']);
+    input.destroy();
+  });
+
+  test('after pause(), read() and a readable listener read again', async () => {
+    const [a, b] = socketpair();
+    const input = readableFrom(a, { poll });
+    input.pause();
+    write(b, 'first');
+    await sleep(20);
+    expect(input.read()).toBe(null); // nothing buffered yet: this read() asks for data
+    await once(input, 'readable');
+    expect(input.read().toString()).toBe('first');
+    input.pause();
+    const iterated = (async () => {
+      for await (const chunk of input) return (chunk as Buffer).toString(); // a 'readable' listener and read()
+      return undefined;
+    })();
+    write(b, 'second');
+    expect(await iterated).toBe('second');
+  });
+
   test('autoClose: false leaves the fd open after destroy; true closes it exactly once', async () => {
     const [a, b] = socketpair();
     const kept = duplexOf(a, { poll });
