@@ -9,9 +9,11 @@
  *               (epoll-nested: level-triggered epoll whose fd is itself watched by an outer epoll, and
  *               each wake-up of the outer one is followed by epoll_wait(inner, 0) — the shape of
  *               socketpoll's start() on Node's loop, in C: what the nesting itself costs)
- *     workload: oneway | sparse | bounce | latency | registration
+ *     workload: oneway | sparse | bounce | latency | registration | paced
+ *               (paced: the 6th argument is the rate in events/s instead of samples)
  *   anchor calibrate <window_ms>      cost of a bare syscall and of a 1-byte AF_UNIX write + read
  *   anchor writer <samples> <gap_us>  latency writer on fd 3 (spawned by the Node receivers)
+ *   anchor pacer <rate> <ms> <n>      paced writer on fds 3 .. 3+n-1 (spawned by the Node receivers)
  *
  * Prints one JSON object on stdout. Workloads (AF_UNIX stream socketpairs, non-blocking; an event is
  * one read of >= 1 byte and a 1-byte write):
@@ -22,6 +24,10 @@
  *   latency       a forked writer stamps CLOCK_MONOTONIC, writes the stamp, waits for a 1-byte ack
  *                 and sleeps gap_us; the receiver takes the time as soon as the wait returns.
  *   registration  add + mod + del of N fds, in rounds; ops/s and kernel slab growth per fd.
+ *   paced         a separate pacer process writes 1 byte at a fixed rate (events/s) into the N pairs in
+ *                 turn (absolute deadlines, so a late wake-up catches up and the mean rate holds); the
+ *                 receiver reads what is ready and reports its own CPU time (user + system, getrusage)
+ *                 per byte received over the window: the CPU cost of an event at a modest rate.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -33,6 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -43,7 +50,7 @@
 #define MAX_EVENTS 1024
 
 enum system_kind { SYS_EPOLL_LEVEL, SYS_EPOLL_EDGE, SYS_POLL, SYS_EPOLL_NESTED };
-enum workload_kind { WL_ONEWAY, WL_SPARSE, WL_BOUNCE, WL_LATENCY, WL_REGISTRATION };
+enum workload_kind { WL_ONEWAY, WL_SPARSE, WL_BOUNCE, WL_LATENCY, WL_REGISTRATION, WL_PACED };
 
 static const char *system_names[] = { "c-epoll-level", "c-epoll-edge", "c-poll", "c-epoll-nested" };
 
@@ -439,6 +446,119 @@ static void run_registration(enum system_kind kind, int n, int warmup_ms, int wi
     close_pairs(fds, n);
 }
 
+/* ---- paced: CPU time per event at a fixed rate --------------------------------------------------- */
+
+/* The pacer: one byte every 1/rate s into fds[0], fds[1], … in turn, for ms milliseconds. Deadlines
+ * are absolute (start + i / rate): a late wake-up writes what is due at once, so the mean rate holds.
+ * Exits quietly when the receiver has gone (EPIPE). */
+static void pacer_loop(const int *fds, int n, int rate, int ms)
+{
+    static const char one = 'x';
+    prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0); /* default slack (50 µs) is half the 10 k/s period */
+    uint64_t t0 = now_ns(), period = 1000000000u / (uint64_t)rate, stop = t0 + (uint64_t)ms * 1000000u;
+    for (uint64_t i = 0;; i++) {
+        uint64_t due = t0 + i * period;
+        if (due >= stop) break;
+        struct timespec ts = { .tv_sec = (time_t)(due / 1000000000u), .tv_nsec = (long)(due % 1000000000u) };
+        while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR) {
+        }
+        ssize_t r;
+        do r = write(fds[i % (uint64_t)n], &one, 1);
+        while (r < 0 && errno == EINTR);
+        if (r < 0 && errno == EAGAIN) continue; /* the receiver is far behind: drop, it is counted by bytes read */
+        if (r != 1) break;
+    }
+}
+
+static uint64_t cpu_ns(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000u +
+           (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000u;
+}
+
+static void run_paced(enum system_kind kind, int n, int warmup_ms, int window_ms, int rate)
+{
+    int *fds = make_pairs(n);
+    int *wfds = malloc(sizeof(int) * (size_t)n);
+    int max_fd = max_fd_of(fds, 2 * n);
+    int *slot_of_fd = malloc(sizeof(int) * ((size_t)max_fd + 1));
+    if (!wfds || !slot_of_fd) die("malloc");
+    for (int i = 0; i < n; i++) wfds[i] = fds[2 * i + 1];
+    pid_t pid = fork();
+    if (pid < 0) die("fork");
+    if (pid == 0) {
+        pacer_loop(wfds, n, rate, warmup_ms + window_ms + 3000);
+        _exit(0);
+    }
+    for (int i = 0; i < n; i++) close(wfds[i]);
+    struct backend b;
+    backend_init(&b, kind, max_fd);
+    for (int i = 0; i < n; i++) {
+        slot_of_fd[fds[2 * i]] = i;
+        backend_add(&b, fds[2 * i], (uint32_t)i);
+    }
+    char buf[256];
+    uint64_t t0 = now_ns(), warm_end = t0 + (uint64_t)warmup_ms * 1000000u, start = 0, end = 0, cpu0 = 0;
+    uint64_t events = 0, batches = 0;
+    int measuring = 0;
+    for (;;) {
+        int k;
+        if (kind == SYS_POLL) k = poll(b.pfds, (nfds_t)b.npfds, -1);
+        else k = backend_epoll_wait(&b);
+        if (k < 0) {
+            if (errno == EINTR) continue;
+            die("wait");
+        }
+        uint64_t got = 0;
+        if (kind == SYS_POLL) {
+            for (int i = 0, seen = 0; i < b.npfds && seen < k; i++) {
+                if (!b.pfds[i].revents) continue;
+                seen++;
+                ssize_t r = read(b.pfds[i].fd, buf, sizeof buf);
+                if (r == 0) die("pacer ended early");
+                if (r > 0) got += (uint64_t)r;
+            }
+        } else {
+            for (int i = 0; i < k; i++) {
+                ssize_t r = read(fds[2 * b.evs[i].data.u32], buf, sizeof buf);
+                if (r == 0) die("pacer ended early");
+                if (r > 0) got += (uint64_t)r;
+            }
+        }
+        events += got;
+        batches++;
+        uint64_t t = now_ns();
+        if (!measuring) {
+            if (t >= warm_end) {
+                measuring = 1;
+                events = 0;
+                batches = 0;
+                start = t;
+                end = t + (uint64_t)window_ms * 1000000u;
+                cpu0 = cpu_ns();
+            }
+        } else if (t >= end) {
+            uint64_t cpu = cpu_ns() - cpu0;
+            double secs = (double)(t - start) / 1e9;
+            printf("{\"system\":\"%s\",\"workload\":\"paced\",\"n\":%d,\"rate\":%d,\"events\":%llu,\"batches\":%llu,"
+                   "\"seconds\":%.6f,\"eventsPerSec\":%.1f,\"cpuNs\":%llu,\"cpuNsPerEvent\":%.1f,\"cpuShare\":%.5f}\n",
+                   system_names[kind], n, rate, (unsigned long long)events, (unsigned long long)batches, secs,
+                   (double)events / secs, (unsigned long long)cpu, (double)cpu / (double)(events ? events : 1),
+                   (double)cpu / 1e9 / secs);
+            break;
+        }
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    backend_free(&b);
+    free(wfds);
+    free(slot_of_fd);
+    for (int i = 0; i < n; i++) close(fds[2 * i]);
+    free(fds);
+}
+
 /* ---- calibration ------------------------------------------------------------------------------- */
 
 static void run_calibrate(int window_ms)
@@ -485,18 +605,19 @@ static int parse_system(const char *s)
 
 static int parse_workload(const char *s)
 {
-    static const char *names[] = { "oneway", "sparse", "bounce", "latency", "registration" };
-    for (int i = 0; i < 5; i++)
+    static const char *names[] = { "oneway", "sparse", "bounce", "latency", "registration", "paced" };
+    for (int i = 0; i < 6; i++)
         if (!strcmp(s, names[i])) return i;
     return -1;
 }
 
 static void usage(void)
 {
-    fputs("usage: anchor <epoll-level|epoll-edge|poll|epoll-nested> <oneway|sparse|bounce|latency|registration> "
-          "<n> <warmup_ms> <window_ms> [samples gap_us]\n"
+    fputs("usage: anchor <epoll-level|epoll-edge|poll|epoll-nested> <oneway|sparse|bounce|latency|registration|paced> "
+          "<n> <warmup_ms> <window_ms> [samples gap_us | rate]\n"
           "       anchor calibrate <window_ms>\n"
-          "       anchor writer <samples> <gap_us>   (latency writer on fd 3)\n",
+          "       anchor writer <samples> <gap_us>   (latency writer on fd 3)\n"
+          "       anchor pacer <rate> <ms> <n>       (paced writer on fds 3 .. 3+n-1)\n",
           stderr);
     exit(2);
 }
@@ -515,6 +636,15 @@ int main(int argc, char **argv)
         writer_loop(3, atoi(argv[2]), atoi(argv[3]));
         return 0;
     }
+    if (argc >= 5 && !strcmp(argv[1], "pacer")) {
+        int n = atoi(argv[4]);
+        int *fds = malloc(sizeof(int) * (size_t)(n > 0 ? n : 1));
+        if (!fds || n < 1 || atoi(argv[2]) < 1) usage();
+        for (int i = 0; i < n; i++) fds[i] = 3 + i;
+        pacer_loop(fds, n, atoi(argv[2]), atoi(argv[3]));
+        free(fds);
+        return 0;
+    }
     if (argc < 6) usage();
     int sys = parse_system(argv[1]), wl = parse_workload(argv[2]);
     if (sys < 0 || wl < 0) usage();
@@ -525,6 +655,9 @@ int main(int argc, char **argv)
         break;
     case WL_REGISTRATION:
         run_registration((enum system_kind)sys, n, warmup_ms, window_ms);
+        break;
+    case WL_PACED:
+        run_paced((enum system_kind)sys, n, warmup_ms, window_ms, argc > 6 ? atoi(argv[6]) : 1000);
         break;
     default:
         run_throughput((enum system_kind)sys, (enum workload_kind)wl, n, warmup_ms, window_ms);

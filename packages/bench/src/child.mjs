@@ -13,8 +13,9 @@
 //   net                  Node's net.Socket on both ends ('data' event, socket.write)
 //   uv-poll              diagnostic: one libuv uv_poll_t per fd (build/bin/helper.node uvPoll), one JS
 //                        call per event, fs.readSync/fs.writeSync: event-loop delivery with nothing else
+//   sp-stream            (paced only) @socketpoll/core readableFrom(fd), 'data' events
 // Workload calibrate-js: cost of a 1-byte write + read from JS, with fs.*Sync and with the helper.
-// Workloads: see native/anchor.c (oneway, sparse, bounce, latency, registration); same definitions.
+// Workloads: see native/anchor.c (oneway, sparse, bounce, latency, registration, paced); same definitions.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -363,6 +364,105 @@ function latency() {
   });
 }
 
+// ---- paced: CPU time per event at a fixed rate -----------------------------------------------------
+
+/**
+ * `anchor pacer` writes one byte every 1/rate s into the n pairs in turn; this process reads what is
+ * ready and reports its own CPU time (process.cpuUsage: user + system, every thread) per byte over
+ * the window. An event is one byte sent; a reader that falls behind reads several per read(2).
+ */
+function paced() {
+  const fds = helper.socketpairs(n);
+  const rfd = new Int32Array(n);
+  const wfd = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    rfd[i] = fds[2 * i];
+    wfd[i] = fds[2 * i + 1];
+  }
+  const pacer = spawn(ANCHOR, ['pacer', String(cfg.rate), String(cfg.warmupMs + cfg.windowMs + 3000), String(n)], {
+    stdio: ['ignore', 'ignore', 'inherit', ...wfd],
+  });
+  helper.closeAll(wfd); // the pacer holds the only copies
+  let events = 0;
+  let batches = 0;
+  let measuring = false;
+  let start = 0;
+  let end = 0;
+  let cpu0;
+  const warmEnd = performance.now() + cfg.warmupMs;
+  let finished = false;
+  let stopAll = () => {};
+  // Called once per delivery (a batch, a callback, a 'data' chunk) with the bytes it read.
+  const got = (bytes) => {
+    events += bytes;
+    batches++;
+    const t = performance.now();
+    if (!measuring) {
+      if (t >= warmEnd) {
+        measuring = true;
+        events = 0;
+        batches = 0;
+        start = t;
+        end = t + cfg.windowMs;
+        cpu0 = process.cpuUsage();
+      }
+      return;
+    }
+    if (t < end || finished) return;
+    finished = true;
+    const cpu = process.cpuUsage(cpu0);
+    const seconds = (t - start) / 1000;
+    const cpuNs = (cpu.user + cpu.system) * 1000;
+    pacer.kill('SIGKILL');
+    stopAll();
+    emit({ rate: cfg.rate, events, batches, seconds, eventsPerSec: events / seconds, cpuNs, cpuNsPerEvent: cpuNs / Math.max(events, 1), cpuShare: cpuNs / 1e9 / seconds });
+  };
+  const pbuf = Buffer.alloc(256);
+  const readSome = (fd) => {
+    try {
+      return fs.readSync(fd, pbuf, 0, 256, null);
+    } catch (e) {
+      if (e.code === 'EAGAIN') return 0;
+      throw e;
+    }
+  };
+
+  if (system === 'net' || system === 'sp-stream') {
+    const core = system === 'sp-stream' ? loadCore() : null;
+    const streams = [];
+    for (let i = 0; i < n; i++) {
+      const s = core ? core.readableFrom(rfd[i]) : new net.Socket({ fd: rfd[i], readable: true, writable: false });
+      s.on('data', (c) => got(c.length));
+      streams.push(s);
+    }
+    stopAll = () => streams.forEach((s) => s.destroy());
+    return;
+  }
+  if (system === 'uv-poll') {
+    for (let i = 0; i < n; i++) helper.uvPoll(rfd[i], (fd) => got(readSome(fd)));
+    stopAll = () => helper.uvPollCloseAll();
+    return;
+  }
+  if (system === 'npm-epoll') {
+    const { Epoll } = require('epoll');
+    const ep = new Epoll((err, fd) => {
+      if (err) throw err;
+      got(readSome(fd));
+    });
+    for (let i = 0; i < n; i++) ep.add(rfd[i], Epoll.EPOLLIN);
+    stopAll = () => ep.close();
+    return;
+  }
+  const { core, p } = socketpollSystem('epoll');
+  for (let i = 0; i < n; i++) p.add(rfd[i], core.POLL_READ, i);
+  p.start((evs) => {
+    let bytes = 0;
+    for (let j = 0; j < evs.length; j++) bytes += readSome(evs[j].fd);
+    got(bytes);
+  });
+  stopAll = () => p.stop();
+}
+
 // ---- registration cost and memory per fd ----------------------------------------------------------
 
 function slabBytes() {
@@ -462,6 +562,7 @@ function registration() {
 
 if (system.startsWith('sp-')) {
   // Skip (and say why) rather than fail when core is not built or this backend is not available here.
+  // (sp-stream uses the default poller: epoll here.)
   try {
     const core = loadCore();
     new core.SocketPoll({ maxEvents: 1, backend: system.startsWith('sp-poll') ? 'poll' : 'epoll' }).close();
@@ -495,4 +596,5 @@ function calibrateJs() {
 if (workload === 'calibrate-js') calibrateJs();
 else if (workload === 'latency') latency();
 else if (workload === 'registration') registration();
+else if (workload === 'paced') paced();
 else throughput();

@@ -114,7 +114,37 @@ export function summarize({ meta, runs }) {
     sparse.hi = hi;
   }
 
-  return { throughput, pair, latency, latRatio, registration, sparse, systems };
+  // Paced: CPU per event per (rate, fds) cell; ratio to the reference of the same repetition.
+  const paced = { cells: [], rows: {}, systems: meta.pacedSystems ?? [] };
+  const pacedRuns = ok.filter((r) => r.workload === 'paced' && r.cpuNsPerEvent > 0);
+  const rates = [...new Set(pacedRuns.map((r) => r.rate))].sort((a, b) => b - a);
+  const pacedNs = [...new Set(pacedRuns.map((r) => r.n))].sort((a, b) => a - b);
+  for (const rate of rates) for (const n of pacedNs) paced.cells.push({ rate, n, key: `${rate}/${n}` });
+  const pacedFind = (system, c, rep) => pacedRuns.find((r) => r.system === system && r.rate === c.rate && r.n === c.n && r.rep === rep);
+  const pacedPair = (a, b, c) =>
+    stats(reps.map((rep) => {
+      const x = pacedFind(a, c, rep);
+      const y = pacedFind(b, c, rep);
+      return x && y ? x.cpuNsPerEvent / y.cpuNsPerEvent : NaN;
+    }));
+  for (const s of paced.systems) {
+    const row = {};
+    for (const c of paced.cells) {
+      const mine = pacedRuns.filter((r) => r.system === s && r.rate === c.rate && r.n === c.n);
+      if (!mine.length) continue;
+      row[c.key] = {
+        cpu: stats(mine.map((r) => r.cpuNsPerEvent)),
+        share: stats(mine.map((r) => r.cpuShare)),
+        rate: stats(mine.map((r) => r.eventsPerSec)),
+        perBatch: stats(mine.map((r) => r.events / Math.max(r.batches, 1))),
+        ratio: pacedPair(s, REFERENCE, c),
+      };
+    }
+    paced.rows[s] = row;
+  }
+  paced.pair = pacedPair;
+
+  return { throughput, pair, latency, latRatio, registration, sparse, systems, paced };
 }
 
 const f2 = (x) => (Number.isFinite(x) ? x.toFixed(2) : '–');
@@ -162,6 +192,27 @@ function targetsOf(sum) {
         [{ at: 'cost ratio', st: sum.sparse[s] }], (x) => x <= 1.1, fx);
   check('stretch: batched I/O helper ≥ 0.8× raw C epoll (oneway, N ≥ 100)', 'sp-epoll-batch',
     big.map((n) => ({ at: `N=${n}`, st: ratioAt('sp-epoll-batch', n) })), (x) => x >= 0.8, fx);
+  // Every batch size, idle wake-up, CPU per event at a paced rate.
+  if (sum.systems.includes('uv-poll'))
+    check('start() ≥ 1.0× one uv_poll_t per fd, the naive design (oneway, every N)', 'sp-epoll-start',
+      one.ns.map((n) => ({ at: `N=${n}`, st: sum.pair('sp-epoll-start', 'uv-poll', 'oneway', n) })), (x) => x >= 1, fx);
+  if (sum.latency['sp-epoll-start']) {
+    check('idle wake-up p50 of socketpoll epoll start() ≤ 1.5× raw C epoll\'s', 'sp-epoll-start',
+      [{ at: 'p50 ratio', st: sum.latRatio('sp-epoll-start', REFERENCE, 'p50') }], (x) => x <= 1.5, fx);
+  }
+  check('helper-thread delivery ≥ 0.6× raw C epoll (oneway, N ≥ 100)', 'sp-epoll-thread',
+    big.map((n) => ({ at: `N=${n}`, st: ratioAt('sp-epoll-thread', n) })), (x) => x >= 0.6, fx);
+  const pc = sum.paced;
+  if (pc.cells.length && pc.rows['sp-epoll-start']) {
+    const at = (c) => `${fmtNum(c.rate)}/s on ${c.n} fd${c.n > 1 ? 's' : ''}`;
+    check('paced CPU per event of start() ≤ 1.5× raw C epoll (every rate, 1 and 100 fds)', 'sp-epoll-start',
+      pc.cells.map((c) => ({ at: at(c), st: pc.rows['sp-epoll-start'][c.key]?.ratio })), (x) => x <= 1.5, fx);
+    for (const other of ['net', 'npm-epoll']) {
+      if (!pc.rows[other]) continue;
+      check(`paced CPU per event of start() below ${label(other)}'s (every cell)`, 'sp-epoll-start',
+        pc.cells.map((c) => ({ at: at(c), st: pc.pair('sp-epoll-start', other, c) })), (x) => x < 1, fx);
+    }
+  }
   return t;
 }
 
@@ -229,10 +280,31 @@ export function writeReport(results, outDir) {
     }
   }
 
+  if (one && sum.systems.includes('uv-poll') && sum.systems.includes('sp-epoll-start')) {
+    L.push('');
+    L.push('## start() against the naive design, per N');
+    L.push('');
+    L.push('The naive design is one `uv_poll_t` per fd and one JS call per event (the "uv_poll_t per fd" row: ' +
+      'the same fs I/O, no nested epoll, no batching). Ratio of events/s in the same repetition, median [min–max]; ' +
+      'above 1.00× start() is faster.');
+    L.push('');
+    const ws = THROUGHPUT_WORKLOADS.filter((w) => sum.throughput[w]);
+    L.push(`| workload | system | ${one.ns.map((n) => `N = ${n}`).join(' | ')} |`);
+    L.push(`|---|---|${one.ns.map(() => '---:').join('|')}|`);
+    for (const w of ws) {
+      for (const s of ['sp-epoll-start', 'sp-epoll-batch', 'sp-epoll-thread']) {
+        if (!sum.systems.includes(s)) continue;
+        L.push(`| ${w} | ${label(s)} | ${one.ns.map((n) => rng(sum.pair(s, 'uv-poll', w, n), (x) => `${f2(x)}×`)).join(' | ')} |`);
+      }
+    }
+  }
+
   const targets = targetsOf(sum);
   if (targets.length) {
     L.push('');
-    L.push('## Targets (issue 5)');
+    L.push('## Targets');
+    L.push('');
+    L.push('Goals, not tests: each is a median of per-repetition ratios from this run.');
     L.push('');
     L.push('| target | measured (median) | |');
     L.push('|---|---|---|');
@@ -307,6 +379,37 @@ export function writeReport(results, outDir) {
       series: sum.systems.filter((s) => lat[s]).map((s) => ({ name: label(s), color: byId[s]?.color ?? '#000', dash: byId[s]?.dash, values: lat[s].pooled.map((v) => v / 1000) })),
     });
     fs.writeFileSync(join(outDir, 'latency.svg'), svg);
+  }
+
+  const pc = sum.paced;
+  if (pc.cells.length) {
+    const cellName = (c) => `${fmtNum(c.rate)}/s, ${c.n} fd${c.n > 1 ? 's' : ''}`;
+    L.push('');
+    L.push('## paced: CPU time per event at a fixed rate');
+    L.push('');
+    L.push(`${WORKLOAD_TEXT.paced} ${meta.config.pacedReps} interleaved repetitions of ${meta.config.pacedWarmupMs} ms warm-up ` +
+      `then a ${meta.config.pacedWindowMs} ms window per cell.`);
+    L.push('');
+    L.push('CPU µs per event, median [min–max] over repetitions; below it the ratio to raw C epoll (level) in the same repetition (median [min–max]):');
+    L.push('');
+    L.push(`| system | ${pc.cells.map(cellName).join(' | ')} |`);
+    L.push(`|---|${pc.cells.map(() => '---').join('|')}|`);
+    const usev = (x) => (x / 1000).toFixed(1);
+    for (const s of pc.systems) {
+      const row = pc.rows[s];
+      if (!row) continue;
+      L.push(`| ${label(s)} | ${pc.cells.map((c) => (row[c.key] ? `${rng(row[c.key].cpu, usev)}<br>${rng(row[c.key].ratio, (x) => `${f2(x)}×`)}` : '–')).join(' | ')} |`);
+    }
+    L.push('');
+    L.push('Share of one core the receiver used (CPU time / wall time), and events per delivery (per batch, callback or `data` chunk; 1.00 = every event woke the receiver on its own), medians:');
+    L.push('');
+    L.push(`| system | ${pc.cells.map(cellName).join(' | ')} |`);
+    L.push(`|---|${pc.cells.map(() => '---:').join('|')}|`);
+    for (const s of pc.systems) {
+      const row = pc.rows[s];
+      if (!row) continue;
+      L.push(`| ${label(s)} | ${pc.cells.map((c) => (row[c.key] ? `${(100 * row[c.key].share.median).toFixed(1)} %, ${f2(row[c.key].perBatch.median)}` : '–')).join(' | ')} |`);
+    }
   }
 
   const reg = sum.registration;

@@ -38,6 +38,10 @@ function parseArgs(argv) {
     else if (k === '--gap-us') a.gapUs = Number(v());
     else if (k === '--latency-chunks') a.latencyChunks = Number(v());
     else if (k === '--ns') a.ns = v().split(',').map(Number);
+    else if (k === '--paced-reps') a.pacedReps = Number(v());
+    else if (k === '--paced-window') a.pacedWindowMs = Number(v());
+    else if (k === '--paced-rates') a.pacedRates = v().split(',').map(Number);
+    else if (k === '--paced-ns') a.pacedNs = v().split(',').map(Number);
     else throw new Error(`unknown argument ${k}`);
   }
   return a;
@@ -46,12 +50,17 @@ function parseArgs(argv) {
 const args = parseArgs(process.argv.slice(2));
 // RLIMIT_NOFILE is 20 000 here and cannot be raised: 9 950 pairs (19 900 fds) is as close to 10 000
 // registered fds as fits next to the runtime's own descriptors.
+// Paced (CPU per event at a fixed rate): every rate on every fd count, fewer repetitions (a cell
+// lasts its whole window whatever the system), a longer warm-up (JIT, first batches).
+const PACED = { pacedRates: [10000, 1000], pacedNs: [1, 100] };
 const cfg = args.quick
-  ? { reps: 2, warmupMs: 20, windowMs: 60, ns: [1, 100], regNs: [100], samples: 100, latencyChunks: 1, gapUs: 500 }
-  : { reps: 5, warmupMs: 150, windowMs: 350, ns: [1, 100, 1000, 9950], regNs: [1000, 9950], samples: 2000, latencyChunks: 4, gapUs: 1000 };
-for (const k of ['reps', 'warmupMs', 'windowMs', 'samples', 'gapUs', 'ns', 'latencyChunks']) if (args[k] !== undefined) cfg[k] = args[k];
+  ? { reps: 2, warmupMs: 20, windowMs: 60, ns: [1, 100], regNs: [100], samples: 100, latencyChunks: 1, gapUs: 500,
+      ...PACED, pacedReps: 1, pacedWarmupMs: 150, pacedWindowMs: 250 }
+  : { reps: 5, warmupMs: 150, windowMs: 350, ns: [1, 100, 1000, 9950], regNs: [1000, 9950], samples: 2000, latencyChunks: 4, gapUs: 1000,
+      ...PACED, pacedReps: 3, pacedWarmupMs: 300, pacedWindowMs: 1500 };
+for (const k of ['reps', 'warmupMs', 'windowMs', 'samples', 'gapUs', 'ns', 'latencyChunks', 'pacedReps', 'pacedWindowMs', 'pacedRates', 'pacedNs']) if (args[k] !== undefined) cfg[k] = args[k];
 const outDir = resolve(args.out ?? (args.quick ? join(pkgRoot, 'build', 'quick') : join(repoRoot, 'docs', 'benchmarks')));
-const workloads = args.workloads ?? [...THROUGHPUT_WORKLOADS, 'latency', 'registration'];
+const workloads = args.workloads ?? [...THROUGHPUT_WORKLOADS, 'latency', 'registration', 'paced'];
 let systems = SYSTEMS.filter((s) => !args.systems || args.systems.includes(s.id));
 
 function runOne(system, workload, n, extra = {}) {
@@ -62,7 +71,8 @@ function runOne(system, workload, n, extra = {}) {
   if (s.kind === 'c') {
     cmd = ANCHOR;
     const o = { warmupMs: cfg.warmupMs, windowMs: cfg.windowMs, samples: cfg.samples, gapUs: cfg.gapUs, ...extra };
-    argv = [s.arg, workload, String(n), String(o.warmupMs), String(o.windowMs), String(o.samples), String(o.gapUs)];
+    argv = [s.arg, workload, String(n), String(o.warmupMs), String(o.windowMs)];
+    argv.push(...(workload === 'paced' ? [String(o.rate)] : [String(o.samples), String(o.gapUs)]));
   } else {
     cmd = process.execPath;
     argv = ['--expose-gc', CHILD, JSON.stringify({ system, workload, n, warmupMs: cfg.warmupMs, windowMs: cfg.windowMs, samples: cfg.samples, gapUs: cfg.gapUs, ...extra })];
@@ -155,14 +165,18 @@ async function main() {
   // dropped with the reason, instead of failing every cell.
   const skipped = {};
   for (const s of systems) {
-    const r = await runOne(s.id, 'oneway', 1, { warmupMs: 0, windowMs: 5 });
+    const r = s.pacedOnly
+      ? await runOne(s.id, 'paced', 1, { warmupMs: 0, windowMs: 5, rate: 1000 })
+      : await runOne(s.id, 'oneway', 1, { warmupMs: 0, windowMs: 5 });
     if (r.skipped || r.error) {
       skipped[s.id] = (r.skipped ?? r.error).split('. ')[0];
       console.log(`bench: skipping ${s.id}: ${skipped[s.id]}`);
     }
   }
   systems = systems.filter((s) => !skipped[s.id]);
-  const ids = systems.map((s) => s.id);
+  const ids = systems.filter((s) => !s.pacedOnly).map((s) => s.id);
+  const pacedIds = systems.filter((s) => s.paced).map((s) => s.id);
+  const pacedExtra = (rate) => ({ rate, warmupMs: cfg.pacedWarmupMs, windowMs: cfg.pacedWindowMs });
 
   const cells = [];
   for (const w of workloads) {
@@ -172,9 +186,12 @@ async function main() {
     else if (w === 'latency') for (let c = 0; c < cfg.latencyChunks; c++) cells.push({ w, n: 1, sys: ids, chunk: c });
     else if (w === 'registration') {
       for (const n of cfg.regNs) cells.push({ w, n, sys: ids.filter((id) => byId[id].registration) });
+    } else if (w === 'paced') {
+      for (const rate of cfg.pacedRates) for (const n of cfg.pacedNs) cells.push({ w, n, sys: pacedIds, extra: pacedExtra(rate), reps: cfg.pacedReps });
     }
   }
-  const total = cells.reduce((a, c) => a + c.sys.length, 0) * cfg.reps;
+  const repsOf = (c) => Math.min(c.reps ?? cfg.reps, cfg.reps);
+  const total = cells.reduce((a, c) => a + c.sys.length * repsOf(c), 0);
   console.log(`bench: ${systems.length} systems, ${cells.length} cells, ${cfg.reps} repetitions (${total} runs) -> ${outDir}`);
 
   const runs = [];
@@ -182,11 +199,12 @@ async function main() {
   let failures = 0;
   for (let rep = 0; rep < cfg.reps; rep++) {
     for (const c of cells) {
+      if (rep >= repsOf(c)) continue;
       // Interleaved: every system once per cell per repetition; the order rotates per repetition so
       // no system always runs first (or right after the same neighbour).
       for (const id of rotate(c.sys, rep)) {
         const loadAvg1 = os.loadavg()[0];
-        const r = await runOne(id, c.w, c.n, c.w === 'latency' ? { samples: Math.ceil(cfg.samples / cfg.latencyChunks) } : {});
+        const r = await runOne(id, c.w, c.n, c.w === 'latency' ? { samples: Math.ceil(cfg.samples / cfg.latencyChunks) } : c.extra ?? {});
         r.rep = rep;
         if (c.chunk !== undefined) r.chunk = c.chunk;
         r.loadAvg1 = loadAvg1;
@@ -208,6 +226,7 @@ async function main() {
   meta.wallSeconds = (Date.now() - t0) / 1000;
   meta.skipped = skipped;
   meta.systems = ids;
+  meta.pacedSystems = pacedIds;
 
   fs.mkdirSync(outDir, { recursive: true });
   const results = { meta, runs };
