@@ -231,6 +231,15 @@ static long rss_bytes(void)
     return resident * sysconf(_SC_PAGESIZE);
 }
 
+/* CPU time of this process (user + system, all threads), in ns (getrusage: µs resolution). */
+static uint64_t cpu_ns(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000u +
+           (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000u;
+}
+
 /* ---- throughput: oneway, sparse, bounce -------------------------------------------------------- */
 
 static void run_throughput(enum system_kind kind, enum workload_kind wl, int n, int warmup_ms, int window_ms)
@@ -263,7 +272,7 @@ static void run_throughput(enum system_kind kind, enum workload_kind wl, int n, 
     char buf[64];
     uint64_t events = 0, t0 = now_ns();
     uint64_t warm_end = t0 + (uint64_t)warmup_ms * 1000000u, end = 0, start = 0;
-    uint64_t rounds = 0;
+    uint64_t rounds = 0, cpu0 = 0;
     int measuring = 0;
     for (;;) {
         int k = 0;
@@ -304,13 +313,16 @@ static void run_throughput(enum system_kind kind, enum workload_kind wl, int n, 
                 rounds = 0;
                 start = t;
                 end = t + (uint64_t)window_ms * 1000000u;
+                cpu0 = cpu_ns();
             }
         } else if (t >= end) {
             double secs = (double)(t - start) / 1e9;
+            uint64_t cpu = cpu_ns() - cpu0;
             printf("{\"system\":\"%s\",\"workload\":\"%s\",\"n\":%d,\"events\":%llu,\"rounds\":%llu,"
-                   "\"seconds\":%.6f,\"eventsPerSec\":%.1f}\n",
+                   "\"seconds\":%.6f,\"eventsPerSec\":%.1f,\"cpuNsPerEvent\":%.1f}\n",
                    system_names[kind], wl == WL_ONEWAY ? "oneway" : wl == WL_SPARSE ? "sparse" : "bounce", n,
-                   (unsigned long long)events, (unsigned long long)rounds, secs, (double)events / secs);
+                   (unsigned long long)events, (unsigned long long)rounds, secs, (double)events / secs,
+                   (double)cpu / (double)(events ? events : 1));
             break;
         }
     }
@@ -477,14 +489,6 @@ static void pacer_loop(const int *fds, int n, int rate, int ms)
         if (r < 0 && errno == EAGAIN) continue; /* the receiver is far behind: drop, it is counted by bytes read */
         if (r != 1) break;
     }
-}
-
-static uint64_t cpu_ns(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000u +
-           (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000u;
 }
 
 static void run_paced(enum system_kind kind, int n, int warmup_ms, int window_ms, int rate)

@@ -12,11 +12,16 @@
  *                           once per event through napi_make_callback (as Node calls its own
  *                           callbacks). The "uv-poll" diagnostic row: Node's own per-fd watcher with no
  *                           nested epoll and no batching, i.e. the floor of event-loop delivery.
+ *   uvPoll(fd, callback, true)  the same, and each event first asks poll(2) for the fd's exact
+ *                           revents (what one uv_poll_t per fd would need to report POLL_HANGUP and
+ *                           POLL_ERROR as epoll does: libuv folds HUP into readable and turns ERR
+ *                           into a stopped watch): the "uv-poll-exact" diagnostic row
  *   uvPollCloseAll()        stops and closes every uvPoll watcher
  *
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <poll.h>
 #include <node_api.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -137,6 +142,7 @@ typedef struct watch {
     napi_ref callback;
     napi_async_context context;
     int fd;
+    int exact;
     struct watch *next;
 } watch_t;
 
@@ -147,6 +153,10 @@ static void on_poll(uv_poll_t *handle, int status, int events)
     (void)events;
     watch_t *w = handle->data;
     napi_env env = w->env;
+    if (w->exact) {
+        struct pollfd pfd = { .fd = w->fd, .events = POLLIN | POLLPRI | POLLRDHUP };
+        if (poll(&pfd, 1, 0) < 0) status = -errno;
+    }
     napi_handle_scope scope;
     napi_value cb, recv, arg, result;
     if (napi_open_handle_scope(env, &scope) != napi_ok) return;
@@ -163,9 +173,10 @@ static void on_poll(uv_poll_t *handle, int status, int events)
 
 static napi_value js_uv_poll(napi_env env, napi_callback_info info)
 {
-    napi_value argv[2], name;
+    napi_value argv[3], name;
     int32_t fd = -1;
-    size_t argc = 2;
+    size_t argc = 3;
+    bool exact = false;
     CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
     if (argc < 2 || napi_get_value_int32(env, argv[0], &fd) != napi_ok) {
         napi_throw_type_error(env, NULL, "uvPoll(fd: number, callback: (fd) => void)");
@@ -178,8 +189,10 @@ static napi_value js_uv_poll(napi_env env, napi_callback_info info)
         napi_throw_error(env, NULL, "out of memory");
         return NULL;
     }
+    if (argc > 2) napi_get_value_bool(env, argv[2], &exact);
     w->env = env;
     w->fd = fd;
+    w->exact = exact;
     w->handle.data = w;
     CHECK(napi_create_reference(env, argv[1], 1, &w->callback));
     CHECK(napi_create_string_utf8(env, "benchUvPoll", NAPI_AUTO_LENGTH, &name));

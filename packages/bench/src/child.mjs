@@ -13,6 +13,11 @@
 //   net                  Node's net.Socket on both ends ('data' event, socket.write)
 //   uv-poll              diagnostic: one libuv uv_poll_t per fd (build/bin/helper.node uvPoll), one JS
 //                        call per event, fs.readSync/fs.writeSync: event-loop delivery with nothing else
+//   uv-poll-exact        diagnostic, only when named: uv-poll plus a poll(2) per event for the fd's exact
+//                        revents (the cost of direct watching that keeps POLL_HANGUP/POLL_ERROR exact)
+//   sp-epoll-native      diagnostic, only when named: the binding's Poller used directly (start() on the
+//                        uv_poll path, reading the (fd, events, token) triples from its Int32Array),
+//                        without @socketpoll/core's TypeScript layer: what that layer costs
 //   sp-stream            (paced only) @socketpoll/core readableFrom(fd), 'data' events
 // Workload calibrate-js: cost of a 1-byte write + read from JS, with fs.*Sync and with the helper.
 // Workloads: see native/anchor.c (oneway, sparse, bounce, latency, registration, paced); same definitions.
@@ -43,6 +48,8 @@ function emit(obj) {
 
 /** Loads @socketpoll/core (workspace dependency; falls back to the sibling package folder). */
 function loadCore() {
+  // scripts/compare.mjs may point a variant at another build of core.
+  if (process.env.SOCKETPOLL_BENCH_CORE) return require(process.env.SOCKETPOLL_BENCH_CORE);
   try {
     return require('@socketpoll/core');
   } catch (e) {
@@ -86,6 +93,7 @@ function makeMeter(onDone) {
   let measuring = false;
   let start = 0;
   let end = 0;
+  let cpu0;
   const warmEnd = performance.now() + cfg.warmupMs;
   return function tick(k) {
     events += k;
@@ -96,12 +104,16 @@ function makeMeter(onDone) {
         events = 0;
         start = t;
         end = t + cfg.windowMs;
+        cpu0 = process.cpuUsage();
       }
       return false;
     }
     if (t < end) return false;
     const seconds = (t - start) / 1000;
-    onDone({ events, seconds, eventsPerSec: events / seconds });
+    const cpu = process.cpuUsage(cpu0);
+    // CPU time per event (user + system, all threads): less sensitive than events/s to the other
+    // work on the machine, which takes the core away but does not add to this process's CPU time.
+    onDone({ events, seconds, eventsPerSec: events / seconds, cpuNsPerEvent: ((cpu.user + cpu.system) * 1000) / Math.max(events, 1) });
     return true;
   };
 }
@@ -132,6 +144,15 @@ function socketpollSystem(backend) {
   const delivery = system === 'sp-epoll-thread' || backend === 'poll' ? 'thread' : 'uvpoll';
   if (p.delivery !== delivery) throw new Error(`${system}: delivery is ${p.delivery}, expected ${delivery}`);
   return { core, p };
+}
+
+/** The binding's own poller (no TypeScript layer): events come as (fd, events, token) in buf. */
+function nativePoller() {
+  const core = loadCore();
+  const { addon } = core.loadBackend({ backend: 'epoll' });
+  const buf = new Int32Array(MAX_EVENTS * 3);
+  const native = new addon.Poller(MAX_EVENTS, buf);
+  return { native, buf };
 }
 
 // ---- throughput workloads -------------------------------------------------------------------------
@@ -173,7 +194,7 @@ function throughput() {
     return;
   }
 
-  if (system === 'uv-poll') {
+  if (system === 'uv-poll' || system === 'uv-poll-exact') {
     let done = false;
     const tick = makeMeter((r) => {
       done = true;
@@ -186,7 +207,7 @@ function throughput() {
       fsWrite(wfd[slotOf[fd]]);
       tick(1);
     };
-    for (let i = 0; i < count; i++) helper.uvPoll(rfd[i], onEvent);
+    for (let i = 0; i < count; i++) helper.uvPoll(rfd[i], onEvent, system === 'uv-poll-exact');
     s.prime();
     return;
   }
@@ -207,6 +228,27 @@ function throughput() {
     });
     for (let i = 0; i < count; i++) ep.add(rfd[i], Epoll.EPOLLIN);
     s.prime();
+    return;
+  }
+
+  if (system === 'sp-epoll-native') {
+    const { native, buf } = nativePoller();
+    for (let i = 0; i < count; i++) native.add(rfd[i], 1, i);
+    s.prime();
+    let done = false;
+    const tick = makeMeter((r) => {
+      done = true;
+      native.stop();
+      emit(r);
+    });
+    native.start((k) => {
+      if (done) return;
+      for (let j = 0; j < 3 * k; j += 3) {
+        fsRead(buf[j]);
+        fsWrite(wfd[buf[j + 2]]);
+      }
+      tick(k);
+    }, true);
     return;
   }
 
@@ -318,14 +360,14 @@ function latency() {
     sock.on('end', finish);
     return;
   }
-  if (system === 'uv-poll') {
+  if (system === 'uv-poll' || system === 'uv-poll-exact') {
     helper.uvPoll(fd, () => {
       const t = process.hrtime.bigint();
       if (!onReadable(t)) {
         helper.uvPollCloseAll();
         finish();
       }
-    });
+    }, system === 'uv-poll-exact');
     return;
   }
   if (system === 'npm-epoll') {
@@ -339,6 +381,19 @@ function latency() {
       }
     });
     ep.add(fd, Epoll.EPOLLIN);
+    return;
+  }
+  if (system === 'sp-epoll-native') {
+    const { native } = nativePoller();
+    native.add(fd, 1, 0);
+    native.start((k) => {
+      const t = process.hrtime.bigint();
+      if (k > 0 && !onReadable(t)) {
+        native.stop();
+        native.close();
+        finish();
+      }
+    }, true);
     return;
   }
   const backend = system.startsWith('sp-poll') ? 'poll' : 'epoll';
@@ -438,8 +493,8 @@ function paced() {
     stopAll = () => streams.forEach((s) => s.destroy());
     return;
   }
-  if (system === 'uv-poll') {
-    for (let i = 0; i < n; i++) helper.uvPoll(rfd[i], (fd) => got(readSome(fd)));
+  if (system === 'uv-poll' || system === 'uv-poll-exact') {
+    for (let i = 0; i < n; i++) helper.uvPoll(rfd[i], (fd) => got(readSome(fd)), system === 'uv-poll-exact');
     stopAll = () => helper.uvPollCloseAll();
     return;
   }
@@ -451,6 +506,17 @@ function paced() {
     });
     for (let i = 0; i < n; i++) ep.add(rfd[i], Epoll.EPOLLIN);
     stopAll = () => ep.close();
+    return;
+  }
+  if (system === 'sp-epoll-native') {
+    const { native, buf } = nativePoller();
+    for (let i = 0; i < n; i++) native.add(rfd[i], 1, i);
+    native.start((k) => {
+      let bytes = 0;
+      for (let j = 0; j < 3 * k; j += 3) bytes += readSome(buf[j]);
+      got(bytes);
+    }, true);
+    stopAll = () => native.stop();
     return;
   }
   const { core, p } = socketpollSystem('epoll');

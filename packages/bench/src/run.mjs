@@ -62,7 +62,7 @@ const cfg = args.quick
 for (const k of ['reps', 'warmupMs', 'windowMs', 'samples', 'gapUs', 'ns', 'latencyChunks', 'pacedReps', 'pacedWindowMs', 'pacedRates', 'pacedNs']) if (args[k] !== undefined) cfg[k] = args[k];
 const outDir = resolve(args.out ?? (args.quick ? join(pkgRoot, 'build', 'quick') : join(repoRoot, 'docs', 'benchmarks')));
 const workloads = args.workloads ?? [...THROUGHPUT_WORKLOADS, 'latency', 'registration', 'paced'];
-let systems = SYSTEMS.filter((s) => !args.systems || args.systems.includes(s.id));
+let systems = SYSTEMS.filter((s) => (args.systems ? args.systems.includes(s.id) : !s.onlyWhenNamed));
 
 function runOne(system, workload, n, extra = {}) {
   const s = byId[system];

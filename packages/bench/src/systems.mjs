@@ -6,6 +6,7 @@
 //   registration: whether the registration workload applies; regLabel: its label there (registration
 //                 does not depend on wait() or start())
 //   paced:    whether the paced CPU-per-event workload applies; pacedOnly: runs in no other workload
+//   onlyWhenNamed: not in a run unless --systems names it
 
 export const REFERENCE = 'c-epoll-level';
 
@@ -29,6 +30,12 @@ export const SYSTEMS = [
   // Diagnostic, not an anchor of the issue: Node's own per-fd watcher (uv_poll_t) with one JS call per
   // event and the same fs I/O as the socketpoll rows: the floor of event-loop delivery in Node.
   { id: 'uv-poll', kind: 'node', label: 'uv_poll_t per fd (diagnostic)', color: '#8c564b', dash: '4 2', paced: true },
+  // Diagnostic, only when named (--systems): uv-poll plus a poll(2) per event for the fd's exact
+  // revents, what watching fds directly with uv_poll_t would cost if it kept POLL_HANGUP and
+  // POLL_ERROR exact (libuv reports a hang-up as readable and an error as a stopped watch).
+  { id: 'uv-poll-exact', kind: 'node', label: 'uv_poll_t per fd + poll(2) for exact events (diagnostic)', color: '#c49c94', dash: '4 2', paced: true, onlyWhenNamed: true },
+  // Diagnostic, only when named: the binding's poller without @socketpoll/core's TypeScript layer.
+  { id: 'sp-epoll-native', kind: 'node', label: 'socketpoll binding alone, uv_poll path (diagnostic)', color: '#ad494a', dash: '2 2', paced: true, onlyWhenNamed: true },
   // The stream layer over the same poller (the default one): paced workload only (the throughput
   // rows of the streams are in src/streams.mjs).
   { id: 'sp-stream', kind: 'node', label: 'socketpoll readableFrom() stream', color: '#ff9896', dash: '5 3', paced: true, pacedOnly: true },
