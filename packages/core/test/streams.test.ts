@@ -217,6 +217,24 @@ describe.each(BACKENDS)('streams over fds ($label)', ({ options }) => {
     expect(isOpen(a)).toBe(true);
   });
 
+  test('aborting during for await over a stream rejects the loop with an AbortError; the fd is unregistered and open', async () => {
+    const [a, b] = socketpair();
+    const ac = new AbortController();
+    const input = readableFrom(a, { poll, signal: ac.signal });
+    const seen: string[] = [];
+    const loop = (async () => {
+      for await (const chunk of input) {
+        seen.push((chunk as Buffer).toString());
+        setTimeout(() => ac.abort(), 10); // while the loop waits for the next chunk
+      }
+    })();
+    write(b, 'first');
+    await expect(loop).rejects.toMatchObject({ name: 'AbortError' });
+    expect(seen).toEqual(['first']);
+    expect(poll.has(a)).toBe(false);
+    expect(isOpen(a)).toBe(true);
+  });
+
   test('a write to a socket whose peer is gone destroys the stream with a typed EPIPE', async () => {
     const [a, b] = socketpair();
     close(b);
