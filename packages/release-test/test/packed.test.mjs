@@ -56,6 +56,21 @@ describe('manifests', () => {
     }
   });
 
+  test('every link to the repository is the one in core\'s manifest: published manifests, the workspace root and the API site', () => {
+    const { repository, homepage, bugs } = readJson(path.join(ROOT, 'packages/core/package.json'));
+    const web = repository.url.replace(/^git\+/, '').replace(/\.git$/, '');
+    assert.equal(homepage, `${web}#readme`);
+    assert.equal(bugs.url, `${web}/issues`);
+    const manifests = [...tarballs].map(([name, tarball]) => [name, JSON.parse(run('tar', ['-xzOf', tarball, 'package/package.json']).output)]);
+    manifests.push(['the workspace root', readJson(path.join(ROOT, 'package.json'))]);
+    for (const [name, pkg] of manifests) {
+      assert.equal(pkg.repository?.url, repository.url, `${name}: repository`);
+      assert.equal(pkg.homepage, homepage, `${name}: homepage`);
+      assert.equal(pkg.bugs?.url, bugs.url, `${name}: bugs`);
+    }
+    assert.equal(readJson(path.join(ROOT, 'packages/core/typedoc.json')).navigationLinks.Repository, web, 'typedoc.json navigationLinks');
+  });
+
   test('publint reports no error and no warning for any published package', () => {
     for (const [name, tarball] of tarballs) {
       const r = run(path.join(BIN, 'publint'), ['--strict', tarball]);

@@ -7,18 +7,26 @@
 //   3. npm --omit=optional gives the clear error; installing the source package itself builds the
 //      poll() backend on install; TypeScript consumers type-check (nodenext, bundler); the
 //      esbuild command of the troubleshooting guide makes a bundle that runs.
+// The registry serves @socketpoll/* from its own storage only and everything else (node-addon-api,
+// …) through an uplink to the public registry that npm uses here, reached the way npm reaches it
+// (CA file, proxy, strict-ssl from npm's config). Every client runs with its own HOME, caches and
+// store under the run's scratch folder and none of the calling package manager's npm_config_*
+// settings, so nothing from an earlier run or from the caller can hide a missing package.
 // The registry is stopped and its storage removed whatever happens (also on SIGINT/SIGTERM).
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
 import { createRequire } from 'node:module';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { BIN, ROOT, pack, publishedPackages, readJson, run, tempDir } from './helpers.mjs';
 
-const core = createRequire(import.meta.url)(path.join(ROOT, 'packages/core/dist/index.js'));
+const requireHere = createRequire(import.meta.url);
+const core = requireHere(path.join(ROOT, 'packages/core/dist/index.js'));
+const { localNodedir } = requireHere(path.join(ROOT, 'packages/native/scripts/node-gyp-env.js'));
 // The source package (built on install): named in core's platform table.
-const SOURCE_PACKAGE = createRequire(import.meta.url)(path.join(ROOT, 'packages/core/dist/platforms.js')).SOURCE_PACKAGE.packageName;
+const SOURCE_PACKAGE = core.SOURCE_PACKAGE.packageName;
 const own = core.platformPackage();
 if (!own) {
   console.log(`release: skipped: no prebuilt backend package fits ${process.platform}-${process.arch}, so there is nothing native to install`);
@@ -45,12 +53,62 @@ async function step(name, fn) {
   }
 }
 
-/** Runs a command in `cwd`; throws with its output unless it exits 0; returns the output. */
-function ok(command, args, cwd, env = {}) {
-  const r = run(command, args, { cwd, env: { ...process.env, ...env }, timeout: 600_000 });
+/**
+ * One npm setting as npm resolves it on this machine (user, global and environment config), or
+ * undefined when unset. Only stdout: npm prints its warnings (e.g. about the npm_config_* a
+ * calling pnpm exports) on stderr.
+ */
+function npmConfig(key) {
+  const value = execFileSync('npm', ['config', 'get', key], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  return value === '' || value === 'null' || value === 'undefined' ? undefined : value;
+}
+
+/**
+ * The registry's uplink: npm's registry, with what npm needs to reach it here (a CA file when TLS
+ * goes through an intercepting proxy, the proxy itself, strict-ssl).
+ */
+function uplinkFromNpm() {
+  const uplink = { url: npmConfig('registry') ?? 'https://registry.npmjs.org/', timeout: '60s', max_fails: 10 };
+  const cafile = npmConfig('cafile');
+  if (cafile) uplink.ca = fs.readFileSync(cafile, 'utf8');
+  if (npmConfig('strict-ssl') === 'false') uplink.strict_ssl = false;
+  const httpsProxy = npmConfig('https-proxy');
+  const httpProxy = npmConfig('proxy');
+  if (httpsProxy ?? httpProxy) uplink.https_proxy = httpsProxy ?? httpProxy;
+  if (httpProxy) uplink.http_proxy = httpProxy;
+  const noProxy = npmConfig('noproxy');
+  if (noProxy) uplink.no_proxy = noProxy;
+  return { uplink, cafile };
+}
+
+/** The caller's environment without any package manager's settings (npm_config_*, PNPM_*, …). */
+function environmentWithoutPackageManagers() {
+  return Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(npm_|pnpm_|yarn_|corepack_)/i.test(key)));
+}
+
+let clientEnv; // set once the registry's port is known
+/** Runs a command in `cwd` with `env` (the clients' environment); throws with its output unless it exits 0; returns the output. */
+function ok(command, args, cwd, env = clientEnv) {
+  const r = run(command, args, { cwd, env, timeout: 600_000 });
   assert.equal(r.status, 0, `${command} ${args.join(' ')} (in ${cwd}) exited ${r.status}:\n${r.output}`);
   return r.output;
 }
+
+/**
+ * GET `address` on a connection of its own, as { status, body }: the synchronous client runs block
+ * this process for tens of seconds, long enough for a kept-alive socket to go stale under fetch.
+ */
+const get = (address) =>
+  new Promise((resolve, reject) => {
+    http
+      .get(address, { agent: false }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d) => (body += d));
+        res.on('end', () => resolve({ status: res.statusCode, body }));
+      })
+      .on('error', reject);
+  });
 
 const freePort = () =>
   new Promise((resolve) => {
@@ -65,44 +123,57 @@ try {
   const url = `http://127.0.0.1:${port}/`;
   const storage = path.join(work, 'registry');
   fs.mkdirSync(storage);
-  // Our packages only from here; everything else (node-addon-api, …) through the public registry.
-  fs.writeFileSync(
-    path.join(work, 'verdaccio.yaml'),
-    [
-      `storage: ${storage}`,
-      'auth: { htpasswd: { file: ' + path.join(work, 'htpasswd') + ', max_users: -1 } }',
-      `uplinks: { npmjs: { url: ${JSON.stringify(run('npm', ['config', 'get', 'registry']).output.trim())} } }`,
-      'packages:',
-      "  '@socketpoll/*': { access: $all, publish: $all, unpublish: $all }",
-      "  '**': { access: $all, publish: $authenticated, proxy: npmjs }",
-      'log: { type: stdout, format: pretty, level: warn }',
-      '',
-    ].join('\n'),
-  );
+  // Our packages only from its storage (no proxy: a name under @socketpoll/ is never asked of
+  // the public registry); everything else through the uplink. JSON is YAML.
+  const { uplink, cafile } = uplinkFromNpm();
+  const config = {
+    storage,
+    auth: { htpasswd: { file: path.join(work, 'htpasswd'), max_users: -1 } },
+    uplinks: { npmjs: uplink },
+    packages: {
+      '@socketpoll/*': { access: '$all', publish: '$all', unpublish: '$all' },
+      '**': { access: '$all', publish: '$authenticated', proxy: 'npmjs' },
+    },
+    log: { type: 'stdout', format: 'pretty', level: 'warn' },
+  };
+  fs.writeFileSync(path.join(work, 'verdaccio.yaml'), JSON.stringify(config, null, 2));
   // Every client here uses this registry; publishing needs some token even when anonymous
   // publishing is allowed.
   const npmrc = path.join(work, 'npmrc');
   fs.writeFileSync(npmrc, `registry=${url}\n//127.0.0.1:${port}/:_authToken=release-test\n`);
-  const clientEnv = {
+  // A fresh HOME (and XDG folders) per run: no ~/.npmrc, ~/.yarnrc, ~/.cache/yarn, pnpm store or
+  // metadata cache of an earlier run is seen.
+  const home = path.join(work, 'home');
+  fs.mkdirSync(home);
+  const nodedir = localNodedir();
+  clientEnv = {
+    ...environmentWithoutPackageManagers(),
+    HOME: home,
+    XDG_CONFIG_HOME: path.join(home, '.config'),
+    XDG_CACHE_HOME: path.join(home, '.cache'),
+    XDG_DATA_HOME: path.join(home, '.local/share'),
+    XDG_STATE_HOME: path.join(home, '.local/state'),
     npm_config_userconfig: npmrc,
     npm_config_registry: url,
     npm_config_cache: path.join(work, 'npm-cache'),
     npm_config_store_dir: path.join(work, 'pnpm-store'),
     YARN_CACHE_FOLDER: path.join(work, 'yarn-cache'),
+    // The source build compiles against the running Node's own headers: nothing is downloaded.
+    ...(nodedir ? { npm_config_nodedir: nodedir } : {}),
     SOCKETPOLL_BACKEND: '',
     SOCKETPOLL_BUILD_FROM_SOURCE: '',
   };
+  let log = ''; // the registry's output, for failures
 
   await step(`verdaccio starts on ${url}`, async () => {
     registry = spawn(path.join(BIN, 'verdaccio'), ['--config', path.join(work, 'verdaccio.yaml'), '--listen', `127.0.0.1:${port}`], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    let log = '';
     registry.stdout.on('data', (d) => (log += d));
     registry.stderr.on('data', (d) => (log += d));
     for (let i = 0; ; i++) {
       try {
-        if ((await fetch(`${url}-/ping`)).ok) break;
+        if ((await get(`${url}-/ping`)).status === 200) break;
       } catch {
         // not up yet
       }
@@ -111,6 +182,19 @@ try {
     }
   });
   if (failures.length) throw new Error('no registry');
+
+  await step(`the registry serves node-addon-api through its uplink to ${uplink.url}${cafile ? ` (CA file ${cafile})` : ''}, and no @socketpoll/* package before the release`, async () => {
+    const res = await get(`${url}node-addon-api`);
+    const meta = res.status === 200 ? JSON.parse(res.body) : undefined;
+    assert.ok(
+      meta?.versions && Object.keys(meta.versions).length > 0,
+      `GET ${url}node-addon-api: ${res.status}; the uplink to ${uplink.url} does not answer (npm's cafile/proxy settings wrong?):\n${log}`,
+    );
+    for (const name of publishedPackages().map((p) => p.name)) {
+      assert.equal((await get(`${url}${name.replace('/', '%2f')}`)).status, 404, `${name} is served before anything was published`);
+    }
+  });
+  if (failures.length) throw new Error('no uplink');
 
   // 1. A scratch workspace holding exactly what is published, released with the documented commands.
   const release = path.join(work, 'workspace');
@@ -131,7 +215,7 @@ try {
       fs.writeFileSync(file, JSON.stringify(pkg, null, 2));
       names.push(name);
     }
-    fs.writeFileSync(path.join(release, 'package.json'), JSON.stringify({ name: 'release', private: true, packageManager: 'pnpm@10.34.9' }));
+    fs.writeFileSync(path.join(release, 'package.json'), JSON.stringify({ name: 'release', private: true, packageManager: readJson(path.join(ROOT, 'package.json')).packageManager }));
     fs.writeFileSync(path.join(release, 'pnpm-workspace.yaml'), 'packages:\n  - packages/*\n');
     fs.mkdirSync(path.join(release, '.changeset'));
     const config = readJson(path.join(ROOT, '.changeset/config.json'));
@@ -147,8 +231,8 @@ try {
     }
     const out = ok(changeset, ['publish'], release, env);
     for (const name of names) {
-      const meta = await (await fetch(`${url}${name.replace('/', '%2f')}`)).json();
-      assert.ok(meta.versions?.[released], `${name}@${released} is not in the registry:\n${out}`);
+      const res = await get(`${url}${name.replace('/', '%2f')}`);
+      assert.ok(res.status === 200 && JSON.parse(res.body).versions?.[released], `${name}@${released} is not in the registry:\n${out}`);
     }
   });
   if (!released) throw new Error('nothing was released');
@@ -166,15 +250,22 @@ try {
     fs.writeFileSync(path.join(dir, 'which.mjs'), which.esm);
     return dir;
   }
-  /** The backend's package of this machine is installed where core finds it, the others are not. */
-  // yarn 1 ignores the `libc` field: on linux it installs the glibc and the musl package of the
-  // same os/cpu (the loader still picks by libc). Those are allowed for yarn only.
-  const otherLibc = (name) => core.PLATFORM_PACKAGES.some((p) => p.packageName === name && p.platform === own.platform && p.arch === own.arch);
+  // yarn 1 ignores the `libc` field: on Linux it installs the other libc's package of the same
+  // os/cpu too (glibc machine: the musl one). The loader must still load this machine's own.
+  const otherLibc = others.filter((name) => core.PLATFORM_PACKAGES.some((p) => p.packageName === name && p.platform === own.platform && p.arch === own.arch));
+  const loadedFrom =
+    "const { loadBackend } = require('@socketpoll/core'); const b = loadBackend(); console.log(JSON.stringify({ packageName: b.packageName, addonPath: b.addonPath }));";
+  /** The backend's package of this machine is installed where core finds it and is the one loaded; the others are not installed. */
   function assertInstalledForThisMachine(dir, client) {
     const fromCore = createRequire(fs.realpathSync(path.join(dir, 'node_modules/@socketpoll/core/package.json')));
     assert.equal(fromCore(`${own.packageName}/package.json`).version, released);
-    for (const name of others.filter((n) => !(client === 'yarn' && otherLibc(n)))) assert.throws(() => fromCore.resolve(`${name}/package.json`), /Cannot find module/, `${name} was installed on ${process.platform}-${process.arch}`);
-    for (const file of ['which.cjs', 'which.mjs']) assert.equal(ok(process.execPath, [file], dir, clientEnv).trim(), own.backend, file);
+    const extra = client === 'yarn' ? otherLibc : [];
+    for (const name of others.filter((n) => !extra.includes(n))) assert.throws(() => fromCore.resolve(`${name}/package.json`), /Cannot find module/, `${name} was installed on ${process.platform}-${process.arch}`);
+    for (const name of extra) assert.equal(fromCore(`${name}/package.json`).version, released, `yarn 1 no longer installs ${name} here: update docs/guides/troubleshooting.md`);
+    const loaded = JSON.parse(ok(process.execPath, ['-e', loadedFrom], dir).trim().split('\n').pop());
+    assert.equal(loaded.packageName, own.packageName, `loaded ${loaded.addonPath}`);
+    assert.equal(path.dirname(loaded.addonPath), path.dirname(fs.realpathSync(fromCore.resolve(`${own.packageName}/package.json`))));
+    for (const file of ['which.cjs', 'which.mjs']) assert.equal(ok(process.execPath, [file], dir).trim(), own.backend, file);
   }
 
   const clients = {
@@ -184,9 +275,10 @@ try {
   };
   let npmProject;
   for (const [client, [command, args]] of Object.entries(clients)) {
-    await step(`${client} installs @socketpoll/core@${released}: ${own.packageName} lands, no other platform's package, require and import give ${own.backend}`, () => {
+    const alsoOtherLibc = client === 'yarn' && otherLibc.length ? ` (yarn 1 ignores libc: ${otherLibc.join(', ')} lands too and is not loaded)` : '';
+    await step(`${client} installs @socketpoll/core@${released}: ${own.packageName} lands and is the one loaded, no other platform's package${alsoOtherLibc}, require and import give ${own.backend}`, () => {
       const dir = project(`with-${client}`);
-      ok(command, args, dir, clientEnv);
+      ok(command, args, dir);
       assertInstalledForThisMachine(dir, client);
       if (client === 'npm') npmProject = dir;
     });
@@ -194,8 +286,8 @@ try {
 
   await step('npm install --omit=optional: the loader names --omit=optional and how to fix it', () => {
     const dir = project('omit-optional');
-    ok('npm', ['install', '--no-audit', '--no-fund', '--omit=optional', `@socketpoll/core@${released}`], dir, clientEnv);
-    const r = run(process.execPath, ['which.cjs'], { cwd: dir, env: { ...process.env, ...clientEnv } });
+    ok('npm', ['install', '--no-audit', '--no-fund', '--omit=optional', `@socketpoll/core@${released}`], dir);
+    const r = run(process.execPath, ['which.cjs'], { cwd: dir, env: clientEnv });
     assert.notEqual(r.status, 0, r.output);
     assert.match(r.output, /BackendLoadError/, r.output);
     assert.match(r.output, /reinstall without --omit=optional/, r.output);
@@ -203,9 +295,9 @@ try {
 
   await step(`npm install of ${SOURCE_PACKAGE} itself builds it from source, and backend: poll loads it`, () => {
     const dir = project('from-source');
-    ok('npm', ['install', '--no-audit', '--no-fund', `@socketpoll/core@${released}`, `${SOURCE_PACKAGE}@${released}`], dir, clientEnv);
+    ok('npm', ['install', '--no-audit', '--no-fund', `@socketpoll/core@${released}`, `${SOURCE_PACKAGE}@${released}`], dir);
     const script = "const { SocketPoll } = require('@socketpoll/core'); const p = new SocketPoll({ backend: 'poll' }); console.log(p.backendName); p.close();";
-    assert.equal(ok(process.execPath, ['-e', script], dir, clientEnv).trim(), 'poll');
+    assert.equal(ok(process.execPath, ['-e', script], dir).trim(), 'poll');
   });
 
   await step('TypeScript consumers type-check under strict: module nodenext (ESM and CommonJS), moduleResolution bundler', () => {
@@ -236,7 +328,7 @@ try {
     fs.mkdirSync(path.join(npmProject, path.dirname(args[0])), { recursive: true });
     fs.writeFileSync(path.join(npmProject, args[0]), which.esm);
     ok(path.join(BIN, 'esbuild'), args, npmProject);
-    assert.equal(ok(process.execPath, [outfile], npmProject, clientEnv).trim(), own.backend);
+    assert.equal(ok(process.execPath, [outfile], npmProject).trim(), own.backend);
   });
 } catch (err) {
   if (!failures.length) failures.push(String(err));
