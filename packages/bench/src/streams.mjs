@@ -55,13 +55,18 @@ if (process.argv[2] === '--reader') {
   const b0 = bytes;
   const c0 = chunks;
   const cpu0 = process.cpuUsage();
+  const ru0 = process.resourceUsage();
   const t0 = process.hrtime.bigint();
   await new Promise((r) => setTimeout(r, Number(windowMs)));
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const cpu = process.cpuUsage(cpu0);
+  const ru = process.resourceUsage();
   const mib = (bytes - b0) / MIB;
   process.stdout.write(
-    `${JSON.stringify({ system, mibPerS: mib / seconds, cpuMsPerMib: (cpu.user + cpu.system) / 1000 / mib, chunksPerS: (chunks - c0) / seconds })}\n`,
+    `${JSON.stringify({ system, mibPerS: mib / seconds, cpuMsPerMib: (cpu.user + cpu.system) / 1000 / mib, chunksPerS: (chunks - c0) / seconds,
+      // Taken off the CPU while runnable (preempted: other work on the machine), and sleeps (waits for data), per second.
+      preemptedPerS: (ru.involuntaryContextSwitches - ru0.involuntaryContextSwitches) / seconds,
+      sleptPerS: (ru.voluntaryContextSwitches - ru0.voluntaryContextSwitches) / seconds })}\n`,
   );
   process.exit(0);
 }
@@ -123,7 +128,10 @@ for (let rep = 0; rep < reps; rep++) {
     for (const system of order) {
       const r = await cell(system, workload);
       results.push({ rep, workload: workload.id, loadAvg1: os.loadavg()[0], ...r });
-      console.log(`rep ${rep} ${workload.id} ${system}: ${r.mibPerS.toFixed(1)} MiB/s, ${r.cpuMsPerMib.toFixed(2)} CPU ms/MiB, ${Math.round(r.chunksPerS)} chunks/s`);
+      console.log(
+        `rep ${rep} ${workload.id} ${system}: ${r.mibPerS.toFixed(1)} MiB/s, ${r.cpuMsPerMib.toFixed(2)} CPU ms/MiB, ${Math.round(r.chunksPerS)} chunks/s, ` +
+          `preempted ${Math.round(r.preemptedPerS)}/s, slept ${Math.round(r.sleptPerS)}/s`,
+      );
     }
   }
 }

@@ -71,6 +71,12 @@ const O_ACCMODE = 3;
 const MAX_HIGH_WATER_MARK = 1 << 30;
 /** Bytes asked of each read(2), as libuv does for sockets. */
 const READ_SIZE = 64 * 1024;
+/**
+ * What every stream of this thread reads into (reads are synchronous, and each chunk is copied out
+ * or the buffer handed over before anything else runs): one buffer, not one per stream, so 1 000
+ * streams that read a few bytes each hold no 64 MiB.
+ */
+let readBuffer: Buffer | undefined;
 /** Reads per readiness before yielding to the event loop (level-triggered: the rest is reported again). */
 const READS_PER_TURN = 32;
 
@@ -118,7 +124,6 @@ class FdChannel implements ReadyTarget {
   #mayHaveData = false;
   #hungUp = false; // POLL_HANGUP / POLL_ERROR seen: read to the end, then end
   #readDone = false;
-  #readBuffer: Buffer | undefined;
   // writing
   #pending: PendingWrite | undefined;
 
@@ -232,13 +237,13 @@ class FdChannel implements ReadyTarget {
     const host = this.host as Host;
     for (let i = 0; this.#reading; i++) {
       if (i === READS_PER_TURN) break; // level-triggered: what is left is reported again
-      const buffer = (this.#readBuffer ??= Buffer.allocUnsafeSlow(READ_SIZE));
+      const buffer = (readBuffer ??= Buffer.allocUnsafeSlow(READ_SIZE));
       const n = this.#addon.readInto(this.fd, buffer, 0, READ_SIZE);
       if (n > 0) {
         let chunk: Buffer;
         if (n >= READ_SIZE / 2) {
           chunk = buffer.subarray(0, n); // hand the buffer over; a new one next time
-          this.#readBuffer = undefined;
+          readBuffer = undefined;
         } else {
           chunk = Buffer.allocUnsafe(n); // small: copy into Node's pool, keep the buffer
           buffer.copy(chunk, 0, 0, n);
@@ -271,7 +276,6 @@ class FdChannel implements ReadyTarget {
     this.#readDone = true;
     this.#reading = false;
     this.#lingering = false;
-    this.#readBuffer = undefined;
     this.#sync();
     this.host?.push(null);
   }
@@ -336,7 +340,6 @@ class FdChannel implements ReadyTarget {
     this.#reading = false;
     this.#lingering = false;
     this.#pending = undefined;
-    this.#readBuffer = undefined;
     let failure: Error | undefined;
     try {
       this.#dispatcher.release(this.fd);

@@ -30,6 +30,7 @@ async function readOneByteEach(streams: FdReadable[], peers: number[]): Promise<
     await sleep(10);
     const threads = threadCount();
     const pollers = pollerFdCount();
+    const arrayBuffers = process.memoryUsage().arrayBuffers;
     const streams: FdReadable[] = [];
     const peers: number[] = [];
     for (let i = 0; i < STREAMS; i++) {
@@ -42,6 +43,8 @@ async function readOneByteEach(streams: FdReadable[], peers: number[]): Promise<
     expect(defaultPoller().size).toBe(STREAMS + 1);
     expect(threadCount()).toBe(threads);
     expect(pollerFdCount()).toBe(pollers);
+    // Streams share one read buffer: a stream that read a byte holds that byte, not a 64 KiB buffer.
+    expect(process.memoryUsage().arrayBuffers - arrayBuffers).toBeLessThan(4 * 1024 * 1024);
     for (const s of [first, ...streams]) s.destroy();
     write(b0, 'x');
     expect(defaultPoller().size).toBe(0);
