@@ -249,7 +249,7 @@ export function writeReport(results, outDir) {
     'as user code would; the "batched I/O" row reads and writes each batch with @socketpoll/core\'s ' +
     '`SocketPoll.readEach`/`writeEach` (two native calls per batch).');
   L.push('');
-  L.push('Rows marked (diagnostic) are not anchors of the issue but help explain the gaps: "raw C epoll, nested" is ' +
+  L.push('Rows marked (diagnostic) are not anchors but help explain the gaps: "raw C epoll, nested" is ' +
     'start()\'s kernel structure in C (an epoll fd watched by an outer epoll, then epoll_wait(inner, 0) per wake-up); ' +
     '"uv_poll_t per fd" is libuv watching each fd itself with one JS call per event (same fs I/O as the socketpoll rows): ' +
     'the floor of event-loop delivery in Node.');
@@ -450,8 +450,9 @@ export function writeReport(results, outDir) {
   L.push('## Reproduce');
   L.push('');
   L.push('```sh');
-  L.push('pnpm install && pnpm bench            # full run, about 10 minutes, writes docs/benchmarks/');
-  L.push('pnpm --filter @socketpoll/bench run bench:quick   # smoke test, seconds, writes packages/bench/build/quick/');
+  L.push('pnpm install && pnpm bench            # full run, about 13 minutes, writes docs/benchmarks/');
+  L.push('pnpm --filter @socketpoll/bench run bench:quick   # smoke test, about a minute, writes packages/bench/build/quick/');
+  L.push('node packages/bench/scripts/compare.mjs oneway 1 uv-poll,sp-epoll-start,sp-epoll-native 9   # a quick side-by-side by CPU per event');
   L.push('node packages/bench/src/report.mjs docs/benchmarks/results.json   # regenerate this page from the raw results');
   L.push('node packages/bench/src/timer-precision.mjs   # the timer-precision rows, about 25 s');
   L.push('```');

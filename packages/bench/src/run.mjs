@@ -4,7 +4,7 @@
 //   node --expose-gc src/run.mjs [--quick] [--out DIR] [--reps R] [--systems a,b] [--workloads a,b]
 //                                [--warmup MS] [--window MS] [--samples S] [--gap-us US] [--latency-chunks K]
 //
-// Full mode (`pnpm bench`) writes into docs/benchmarks/ (about 10 minutes on 2 cores);
+// Full mode (`pnpm bench`) writes into docs/benchmarks/ (about 13 minutes on 2 cores);
 // --quick (`pnpm --filter @socketpoll/bench run bench:quick`) takes seconds, uses small N and writes
 // into packages/bench/build/quick/ unless --out is given. Quick mode checks that every system runs and
 // produces numbers (a system that cannot run fails it, unless --allow-skip); it asserts nothing about speed.
@@ -57,7 +57,7 @@ const PACED = { pacedRates: [10000, 1000], pacedNs: [1, 100] };
 const cfg = args.quick
   ? { reps: 2, warmupMs: 20, windowMs: 60, ns: [1, 100], regNs: [100], samples: 100, latencyChunks: 1, gapUs: 500,
       ...PACED, pacedReps: 1, pacedWarmupMs: 400, pacedWindowMs: 250 }
-  : { reps: 5, warmupMs: 150, windowMs: 350, ns: [1, 100, 1000, 9950], regNs: [1000, 9950], samples: 2000, latencyChunks: 4, gapUs: 1000,
+  : { reps: 4, warmupMs: 150, windowMs: 350, ns: [1, 100, 1000, 9950], regNs: [1000, 9950], samples: 2000, latencyChunks: 4, gapUs: 1000,
       ...PACED, pacedReps: 3, pacedWarmupMs: 500, pacedWindowMs: 1200 };
 for (const k of ['reps', 'warmupMs', 'windowMs', 'samples', 'gapUs', 'ns', 'latencyChunks', 'pacedReps', 'pacedWindowMs', 'pacedRates', 'pacedNs']) if (args[k] !== undefined) cfg[k] = args[k];
 const outDir = resolve(args.out ?? (args.quick ? join(pkgRoot, 'build', 'quick') : join(repoRoot, 'docs', 'benchmarks')));

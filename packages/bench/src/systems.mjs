@@ -27,7 +27,7 @@ export const SYSTEMS = [
   { id: 'sp-poll-wait', kind: 'node', label: 'socketpoll poll wait()', regLabel: 'socketpoll poll', color: '#17becf', registration: true },
   { id: 'npm-epoll', kind: 'node', label: 'npm epoll', color: '#2ca02c', registration: true, paced: true },
   { id: 'net', kind: 'node', label: 'net.Socket', color: '#9467bd', registration: true, paced: true },
-  // Diagnostic, not an anchor of the issue: Node's own per-fd watcher (uv_poll_t) with one JS call per
+  // Diagnostic, not an anchor: Node's own per-fd watcher (uv_poll_t) with one JS call per
   // event and the same fs I/O as the socketpoll rows: the floor of event-loop delivery in Node.
   { id: 'uv-poll', kind: 'node', label: 'uv_poll_t per fd (diagnostic)', color: '#8c564b', dash: '4 2', paced: true },
   // Diagnostic, only when named (--systems): uv-poll plus a poll(2) per event for the fd's exact
