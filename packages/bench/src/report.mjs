@@ -158,16 +158,48 @@ function targetsOf(sum) {
   if (!one) return t;
   const big = one.ns.filter((n) => n >= 100);
   const ratioAt = (s, n) => one.rows[s]?.[n]?.ratio;
+  let group = 'current';
   const check = (name, system, list, want, fmtVal) => {
-    if (!sum.systems.includes(system)) {
-      t.push({ name, measured: `${label(system)} did not run`, met: null });
+    if (!sum.systems.includes(system) && !sum.paced.rows[system]) {
+      t.push({ group, name, measured: `${label(system)} did not run`, met: null });
       return;
     }
     const measured = list.map(({ at, st }) => `${at}: ${st ? fmtVal(st.median) : '–'}`).join(', ');
     const met = list.every(({ st }) => st && want(st.median));
-    t.push({ name, measured, met });
+    t.push({ group, name, measured, met });
   };
   const fx = (x) => `${x.toFixed(3)}×`;
+  // Every batch size, idle wake-up, CPU per event at a paced rate.
+  if (sum.systems.includes('uv-poll'))
+    check('start() ≥ 1.0× one uv_poll_t per fd, the naive design (oneway, every N)', 'sp-epoll-start',
+      one.ns.map((n) => ({ at: `N=${n}`, st: sum.pair('sp-epoll-start', 'uv-poll', 'oneway', n) })), (x) => x >= 1, fx);
+  check('start() + readEach/writeEach ≥ 0.8× raw C epoll (oneway, N ≥ 100)', 'sp-epoll-batch',
+    big.map((n) => ({ at: `N=${n}`, st: ratioAt('sp-epoll-batch', n) })), (x) => x >= 0.8, fx);
+  if (sum.latency['sp-epoll-start']) {
+    check('idle wake-up p50 of start() ≤ 1.5× raw C epoll\'s', 'sp-epoll-start',
+      [{ at: 'p50 ratio', st: sum.latRatio('sp-epoll-start', REFERENCE, 'p50') }], (x) => x <= 1.5, fx);
+    // The p99 when these goals were set: 60 µs against raw C's 29 µs on a quiet machine.
+    check('idle wake-up p99 of start() no worse than before (≤ 2.07× raw C epoll\'s, 60 µs against 29)', 'sp-epoll-start',
+      [{ at: 'p99 ratio', st: sum.latRatio('sp-epoll-start', REFERENCE, 'p99') }], (x) => x <= 2.07, fx);
+  }
+  const pc = sum.paced;
+  if (pc.cells.length && pc.rows['sp-epoll-start']) {
+    const at = (c) => `${fmtNum(c.rate)}/s on ${c.n} fd${c.n > 1 ? 's' : ''}`;
+    check('paced CPU per event of start() ≤ 1.5× raw C epoll (every rate, 1 and 100 fds)', 'sp-epoll-start',
+      pc.cells.map((c) => ({ at: at(c), st: pc.rows['sp-epoll-start'][c.key]?.ratio })), (x) => x <= 1.5, fx);
+    for (const other of ['net', 'npm-epoll']) {
+      if (!pc.rows[other]) continue;
+      check(`paced CPU per event of start() below ${label(other)}'s (every cell)`, 'sp-epoll-start',
+        pc.cells.map((c) => ({ at: at(c), st: pc.pair('sp-epoll-start', other, c) })), (x) => x < 1, fx);
+    }
+  }
+  if (sum.sparse.hi)
+    check(`sparse stays flat: start()'s per-event cost at N=${sum.sparse.hi} within 1.1× of N=${sum.sparse.lo}`, 'sp-epoll-start',
+      [{ at: 'cost ratio', st: sum.sparse['sp-epoll-start'] }], (x) => x <= 1.1, fx);
+  check('helper-thread delivery ≥ 0.6× raw C epoll (oneway, N ≥ 100)', 'sp-epoll-thread',
+    big.map((n) => ({ at: `N=${n}`, st: ratioAt('sp-epoll-thread', n) })), (x) => x >= 0.6, fx);
+
+  group = 'earlier';
   check('event-loop start() on epoll ≥ 0.6× raw C epoll (oneway, N ≥ 100)', 'sp-epoll-start',
     big.map((n) => ({ at: `N=${n}`, st: ratioAt('sp-epoll-start', n) })), (x) => x >= 0.6, fx);
   if (sum.systems.includes('npm-epoll'))
@@ -187,32 +219,8 @@ function targetsOf(sum) {
         [{ at: 'p99 ratio to net.Socket', st: sum.latRatio(s, 'net', 'p99') }], (x) => x <= 1, fx);
   }
   if (sum.sparse.hi)
-    for (const s of ['sp-epoll-start', 'sp-epoll-wait'])
-      check(`sparse on epoll (${label(s)}): per-event cost at N=${sum.sparse.hi} within 1.1× of N=${sum.sparse.lo}`, s,
-        [{ at: 'cost ratio', st: sum.sparse[s] }], (x) => x <= 1.1, fx);
-  check('stretch: batched I/O helper ≥ 0.8× raw C epoll (oneway, N ≥ 100)', 'sp-epoll-batch',
-    big.map((n) => ({ at: `N=${n}`, st: ratioAt('sp-epoll-batch', n) })), (x) => x >= 0.8, fx);
-  // Every batch size, idle wake-up, CPU per event at a paced rate.
-  if (sum.systems.includes('uv-poll'))
-    check('start() ≥ 1.0× one uv_poll_t per fd, the naive design (oneway, every N)', 'sp-epoll-start',
-      one.ns.map((n) => ({ at: `N=${n}`, st: sum.pair('sp-epoll-start', 'uv-poll', 'oneway', n) })), (x) => x >= 1, fx);
-  if (sum.latency['sp-epoll-start']) {
-    check('idle wake-up p50 of socketpoll epoll start() ≤ 1.5× raw C epoll\'s', 'sp-epoll-start',
-      [{ at: 'p50 ratio', st: sum.latRatio('sp-epoll-start', REFERENCE, 'p50') }], (x) => x <= 1.5, fx);
-  }
-  check('helper-thread delivery ≥ 0.6× raw C epoll (oneway, N ≥ 100)', 'sp-epoll-thread',
-    big.map((n) => ({ at: `N=${n}`, st: ratioAt('sp-epoll-thread', n) })), (x) => x >= 0.6, fx);
-  const pc = sum.paced;
-  if (pc.cells.length && pc.rows['sp-epoll-start']) {
-    const at = (c) => `${fmtNum(c.rate)}/s on ${c.n} fd${c.n > 1 ? 's' : ''}`;
-    check('paced CPU per event of start() ≤ 1.5× raw C epoll (every rate, 1 and 100 fds)', 'sp-epoll-start',
-      pc.cells.map((c) => ({ at: at(c), st: pc.rows['sp-epoll-start'][c.key]?.ratio })), (x) => x <= 1.5, fx);
-    for (const other of ['net', 'npm-epoll']) {
-      if (!pc.rows[other]) continue;
-      check(`paced CPU per event of start() below ${label(other)}'s (every cell)`, 'sp-epoll-start',
-        pc.cells.map((c) => ({ at: at(c), st: pc.pair('sp-epoll-start', other, c) })), (x) => x < 1, fx);
-    }
-  }
+    check(`sparse on epoll (${label('sp-epoll-wait')}): per-event cost at N=${sum.sparse.hi} within 1.1× of N=${sum.sparse.lo}`, 'sp-epoll-wait',
+      [{ at: 'cost ratio', st: sum.sparse['sp-epoll-wait'] }], (x) => x <= 1.1, fx);
   return t;
 }
 
@@ -304,11 +312,19 @@ export function writeReport(results, outDir) {
     L.push('');
     L.push('## Targets');
     L.push('');
-    L.push('Goals, not tests: each is a median of per-repetition ratios from this run.');
-    L.push('');
-    L.push('| target | measured (median) | |');
-    L.push('|---|---|---|');
-    for (const t of targets) L.push(`| ${t.name} | ${t.measured} | ${t.met === null ? 'n/a' : t.met ? 'met' : '**missed**'} |`);
+    L.push('Goals, not tests: each is a median of per-repetition ratios from this run. The first table is the ' +
+      'current set (every batch size, idle wake-up, CPU per event at a paced rate, no regression); the second ' +
+      'keeps the earlier goals, to show where they stand now.');
+    for (const [group, title] of [['current', 'Current goals'], ['earlier', 'Earlier goals']]) {
+      const rows = targets.filter((t) => t.group === group);
+      if (!rows.length) continue;
+      L.push('');
+      L.push(`### ${title}`);
+      L.push('');
+      L.push('| target | measured (median) | |');
+      L.push('|---|---|---|');
+      for (const t of rows) L.push(`| ${t.name} | ${t.measured} | ${t.met === null ? 'n/a' : t.met ? 'met' : '**missed**'} |`);
+    }
   }
 
   for (const w of THROUGHPUT_WORKLOADS) {
