@@ -56,7 +56,7 @@ const args = parseArgs(process.argv.slice(2));
 const PACED = { pacedRates: [10000, 1000], pacedNs: [1, 100] };
 const cfg = args.quick
   ? { reps: 2, warmupMs: 20, windowMs: 60, ns: [1, 100], regNs: [100], samples: 100, latencyChunks: 1, gapUs: 500,
-      ...PACED, pacedReps: 1, pacedWarmupMs: 400, pacedWindowMs: 250 }
+      ...PACED, pacedReps: 1, pacedWarmupMs: 250, pacedWindowMs: 150 }
   : { reps: 4, warmupMs: 150, windowMs: 350, ns: [1, 100, 1000, 9950], regNs: [1000, 9950], samples: 2000, latencyChunks: 4, gapUs: 1000,
       ...PACED, pacedReps: 3, pacedWarmupMs: 500, pacedWindowMs: 1200 };
 for (const k of ['reps', 'warmupMs', 'windowMs', 'samples', 'gapUs', 'ns', 'latencyChunks', 'pacedReps', 'pacedWindowMs', 'pacedRates', 'pacedNs']) if (args[k] !== undefined) cfg[k] = args[k];
