@@ -140,7 +140,9 @@ function fsWrite(fd) {
 
 function socketpollSystem(backend) {
   const core = loadCore();
-  const p = new core.SocketPoll({ maxEvents: MAX_EVENTS, backend });
+  // scripts/compare.mjs may point a variant at another build of the addon.
+  const addonPath = process.env.SOCKETPOLL_BENCH_ADDON || undefined;
+  const p = new core.SocketPoll({ maxEvents: MAX_EVENTS, backend, addonPath });
   const delivery = system === 'sp-epoll-thread' || backend === 'poll' ? 'thread' : 'uvpoll';
   if (p.delivery !== delivery) throw new Error(`${system}: delivery is ${p.delivery}, expected ${delivery}`);
   return { core, p };

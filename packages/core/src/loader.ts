@@ -23,7 +23,9 @@ export interface NativePoller {
   del(fd: number): number;
   wait(timeoutMs: number): number;
   wakeup(): number;
-  start(onBatch: (count: number) => void, useUvPoll: boolean): number;
+  /** `scheduleResume`: the helper-thread path holds a batch; call `resume(ticket)` on a later loop turn. */
+  start(onBatch: (count: number) => void, useUvPoll: boolean, scheduleResume: (ticket: number) => void): number;
+  resume(ticket: number): void;
   stop(): void;
   ref(): void;
   unref(): void;

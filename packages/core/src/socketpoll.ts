@@ -853,7 +853,7 @@ export class SocketPoll<T = unknown> {
 
   #startNative(): void {
     if (this.#nativeRunning) return;
-    const rc = this.#native.start(this.#dispatch, this.delivery === 'uvpoll');
+    const rc = this.#native.start(this.#dispatch, this.delivery === 'uvpoll', this.#scheduleResume);
     if (rc < 0) throw this.#failure(rc, 'start');
     this.#nativeRunning = true;
   }
@@ -873,6 +873,18 @@ export class SocketPoll<T = unknown> {
     if (!this.#closed) this.#current = events; // also a timeout's []: the last batch returned
     pending.resolve(events);
   }
+
+  /**
+   * Helper-thread delivery: after a batch, the loop thread found the next one itself (no thread
+   * switch) and holds it for the next loop turn, so other callbacks run in between.
+   */
+  readonly #scheduleResume = (ticket: number): void => {
+    setImmediate(this.#resume, ticket);
+  };
+
+  readonly #resume = (ticket: number): void => {
+    this.#native.resume(ticket);
+  };
 
   /** Called by the binding on the loop thread, once per batch. */
   readonly #dispatch = (n: number): void => {

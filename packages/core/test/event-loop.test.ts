@@ -94,6 +94,47 @@ describe.each(BACKENDS)('event-loop delivery on $label', (backend) => {
     expect(seen.length).toBe(200);
   });
 
+  test('an fd that stays ready gets one batch per loop turn, and timers still run', async () => {
+    const poll = new SocketPoll<string>({ ...backend.options, maxEvents: 16 });
+    const [a, b] = fds.socketpair();
+    poll.add(a, POLL_READ, 'a');
+    fds.write(b, 'x'); // never drained
+    let batches = 0;
+    let turns = 0;
+    let counting = true;
+    const countTurn = (): void => {
+      turns++;
+      if (counting) setImmediate(countTurn);
+    };
+    setImmediate(countTurn);
+    poll.start(() => batches++);
+    // A delivery that re-reported the fd without returning to the loop would starve this timer.
+    await sleep(50);
+    counting = false;
+    poll.close();
+    expect(batches).toBeGreaterThan(5);
+    expect(batches).toBeLessThanOrEqual(turns + 2);
+  });
+
+  test('stop() between two loop turns drops the batch found for the next one', async () => {
+    const poll = new SocketPoll<string>({ ...backend.options, maxEvents: 16 });
+    const [a, b] = fds.socketpair();
+    poll.add(a, POLL_READ, 'a');
+    fds.write(b, 'x'); // ready on every turn
+    poll.start(() => {}); // a busy poller, stopped with a batch held for the next turn
+    await sleep(20);
+    poll.stop();
+    let calls = 0;
+    poll.start(() => {
+      calls++;
+      if (calls === 1) setImmediate(() => poll.stop()); // before the next turn's delivery
+    });
+    await sleep(80);
+    expect(calls).toBe(1);
+    expect(poll.started).toBe(false);
+    poll.close();
+  });
+
   test('close() from inside the batch callback stops everything cleanly', async () => {
     const poll = new SocketPoll<string>({ ...backend.options, maxEvents: 16 });
     const pairs = Array.from({ length: 4 }, () => fds.socketpair());
@@ -162,6 +203,10 @@ describe.each(BACKENDS)('event-loop delivery on $label', (backend) => {
 
   test('an unref\'d started poller does not keep the process alive', async () => {
     expect(await runChild(`poll.start(() => {}).unref();`, backend.options, 5000)).toBe(0);
+  });
+
+  test('an unref\'d poller whose fd stays ready does not keep the process alive', async () => {
+    expect(await runChild(`fds.write(b, 'x'); poll.start(() => {}).unref();`, backend.options, 5000)).toBe(0);
   });
 
   test('unref() before start() is remembered', async () => {

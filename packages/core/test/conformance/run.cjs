@@ -251,6 +251,37 @@ test('start: batches keep coming over many round trips', async () => {
   equal(count, 200, 'round trips');
 });
 
+test('start: an fd that stays ready gets one batch per loop turn, and stop() between turns ends it', async () => {
+  const { setImmediate } = require('node:timers');
+  const poll = poller();
+  const [r, w] = fifo();
+  poll.add(r, POLL_READ);
+  write(w); // never drained
+  let batches = 0;
+  let turns = 0;
+  let counting = true;
+  const countTurn = () => {
+    turns++;
+    if (counting) setImmediate(countTurn);
+  };
+  setImmediate(countTurn);
+  poll.start(() => batches++);
+  await sleep(50); // a delivery that re-reported the fd without returning to the loop would starve this timer
+  counting = false;
+  poll.stop();
+  check(batches > 5, `${batches} batches in 50 ms`);
+  check(batches <= turns + 2, `${batches} batches in ${turns} loop turns`);
+  let calls = 0;
+  poll.start(() => {
+    calls++;
+    if (calls === 1) setImmediate(() => poll.stop()); // before the next turn's delivery
+  });
+  await sleep(80);
+  equal(calls, 1, 'batches after a stop() between turns');
+  check(!poll.started, 'stopped');
+  poll.close();
+});
+
 test('timers and process exits are delivered through start()', async () => {
   const poll = poller();
   poll.addTimer(20, 'timer'); // one-shot: gone once delivered

@@ -8,9 +8,12 @@
 //   new Poller(maxEvents, buffer: Int32Array)   buffer holds 3 ints per event: fd, events, token
 //   add(fd, events, token) / mod(fd, events, token) / del(fd) / wakeup()  -> 0 or -errno
 //   wait(timeoutMs) -> count written to buffer, or -errno
-//   start(onBatch(count), useUvPoll) -> 0 or -errno; stop(); ref(); unref(); close()
+//   start(onBatch(count), useUvPoll, scheduleResume) -> 0 or -errno; stop(); ref(); unref(); close()
 //     useUvPoll: deliver through a uv_poll_t on the backend's fd (fd_watcher.cc) where there is
 //     one, else through a helper thread (thread_watcher.cc); fixed at the first start()
+//     scheduleResume(ticket): called when the helper-thread path holds a batch for a later loop
+//     turn; the JS side answers with resume(ticket) on that turn (setImmediate)
+//   resume(ticket) -> undefined: delivers the batch held under that ticket, if any (else a no-op)
 //   delivery() -> 'uvpoll' | 'thread' | '' (not started yet)
 //   backendName(), supportedModes(), supportedSources(), fd(), count(), id()
 //   wakeups() -> how many wakeups were asked for so far (wrapping uint32; wait() slices use it)
@@ -132,6 +135,7 @@ class Poller : public Napi::ObjectWrap<Poller>, public Sink {
                            InstanceMethod<&Poller::Wakeup>("wakeup"),
                            InstanceMethod<&Poller::Start>("start"),
                            InstanceMethod<&Poller::Stop>("stop"),
+                           InstanceMethod<&Poller::Resume>("resume"),
                            InstanceMethod<&Poller::Ref>("ref"),
                            InstanceMethod<&Poller::Unref>("unref"),
                            InstanceMethod<&Poller::Close>("close"),
@@ -208,6 +212,22 @@ class Poller : public Napi::ObjectWrap<Poller>, public Sink {
     }
   }
 
+  bool ScheduleResume(uint32_t ticket) override {
+    if (schedule_resume_.IsEmpty()) return false;
+    Napi::Env env = Env();
+    Napi::HandleScope scope(env);
+    napi_value result;
+    napi_value argv[1] = {Napi::Number::New(env, ticket)};
+    napi_status status =
+        napi_call_function(env, env.Undefined(), schedule_resume_.Value(), 1, argv, &result);
+    if (status == napi_pending_exception) {
+      napi_value error;
+      napi_get_and_clear_last_exception(env, &error);
+      return false;
+    }
+    return status == napi_ok;
+  }
+
  private:
   static void ThrowErrno(Napi::Env env, int neg_errno, const char* syscall) {
     Napi::Error error = Napi::Error::New(env, std::strerror(-neg_errno));
@@ -278,6 +298,11 @@ class Poller : public Napi::ObjectWrap<Poller>, public Sink {
       return env.Undefined();
     }
     on_batch_ = Napi::Persistent(info[0].As<Napi::Function>());
+    if (info[2].IsFunction()) {
+      schedule_resume_ = Napi::Persistent(info[2].As<Napi::Function>());
+    } else {
+      schedule_resume_.Reset();
+    }
     if (async_context_ == nullptr) {
       napi_async_init(env, Value(), Napi::String::New(env, "SocketPoll"), &async_context_);
     }
@@ -301,6 +326,14 @@ class Poller : public Napi::ObjectWrap<Poller>, public Sink {
     return info.Env().Undefined();
   }
 
+  // Not Open()-checked: an immediate scheduled before close() may still call it.
+  Napi::Value Resume(const Napi::CallbackInfo& info) {
+    if (state_ != nullptr && !state_->released && state_->watcher != nullptr && info[0].IsNumber()) {
+      state_->watcher->Resume(info[0].As<Napi::Number>().Uint32Value());
+    }
+    return info.Env().Undefined();
+  }
+
   Napi::Value Ref(const Napi::CallbackInfo& info) {
     ref_ = true;
     if (state_ != nullptr && state_->watcher != nullptr) state_->watcher->Ref();
@@ -315,6 +348,7 @@ class Poller : public Napi::ObjectWrap<Poller>, public Sink {
 
   Napi::Value Close(const Napi::CallbackInfo& info) {
     on_batch_.Reset();
+    schedule_resume_.Reset();
     if (state_ != nullptr) state_->Release();
     return info.Env().Undefined();
   }
@@ -389,6 +423,7 @@ class Poller : public Napi::ObjectWrap<Poller>, public Sink {
   int32_t* buffer_ = nullptr;
   int max_events_ = 0;
   Napi::FunctionReference on_batch_;
+  Napi::FunctionReference schedule_resume_;
   napi_async_context async_context_ = nullptr;
   bool ref_ = true;
 };

@@ -6,9 +6,20 @@
 // helper thread then waits (mutex + condition variable) until that call has returned before it
 // polls again: the batch lives in the poller's own buffer, which the next wait would overwrite, and
 // level-triggered readiness that the JS side drains during OnBatch must not be reported a second
-// time by a wait that raced with the drain. So there is at most one batch in flight, and the cost
-// per batch is one napi_call_threadsafe_function (a queue push and a wake of the loop) plus two
-// thread switches.
+// time by a wait that raced with the drain. So there is at most one batch in flight.
+//
+// Handing a batch over costs two thread wake-ups: the helper's napi_call_threadsafe_function wakes
+// the loop, and the JS thread's acknowledgement wakes the helper. Waking a thread that sleeps on
+// another core is the dearest part (an inter-processor interrupt; in a VM, an exit to the
+// hypervisor), and on a busy poller it would be paid for every batch. So once a batch has been
+// dispatched, the JS thread first looks for the next one itself, with SocketPoll_wait(.., 0):
+//  - nothing ready: the helper thread is released into its blocking wait, as before;
+//  - a batch (or a wakeup): the helper stays parked, the JS thread holds the batch and asks the
+//    sink to call Resume() on a later loop turn (setImmediate on the JS side), which delivers it
+//    and looks again. Other handles run in between, as with FdWatcher's level-triggered uv_poll_t,
+//    and an undrained level-triggered fd is reported once per loop turn, not in a hot loop.
+// Only a ref()'d watcher looks for itself: an unref()'d one must not hold the loop open, and Node
+// does not run an unref()'d immediate until something else wakes the loop.
 //
 // add/mod/del from the JS thread while the helper is blocked are the backend's business (epoll and
 // kqueue take them while a wait is in progress; poll interrupts and resumes its poll()). Stop()
@@ -76,7 +87,9 @@ class ThreadWatcher final : public Watcher {
     pthread_mutex_lock(&mutex_);
     stopping_ = false;
     pending_ = false;
+    fresh_ = false;
     pthread_mutex_unlock(&mutex_);
+    held_ = false;
     // The helper thread takes no signals: they belong to the JS thread, and a blocked wait is
     // woken by SocketPoll_wakeup, not by signals. It inherits this mask.
     sigset_t all, old;
@@ -106,8 +119,16 @@ class ThreadWatcher final : public Watcher {
     running_ = false;
     pthread_mutex_lock(&mutex_);
     pending_ = false;  // a batch not yet dispatched is dropped: no OnBatch after Stop()
+    fresh_ = false;
     pthread_mutex_unlock(&mutex_);
+    held_ = false;  // and so is one the JS thread holds for Resume()
     UpdateRef();
+  }
+
+  void Resume(uint32_t ticket) override {
+    if (!held_ || ticket != held_ticket_) return;  // dropped by Stop(), or an older immediate
+    held_ = false;
+    Deliver(held_events_, held_count_, held_batch_, true);
   }
 
   void Ref() override {
@@ -165,6 +186,7 @@ class ThreadWatcher final : public Watcher {
       count_ = count;
       batch_++;
       pending_ = true;
+      fresh_ = true;
       pthread_mutex_unlock(&mutex_);
       // Non-blocking on an unbounded queue: fails only once the function is closing (teardown).
       napi_status status = napi_call_threadsafe_function(tsfn_, nullptr, napi_tsfn_nonblocking);
@@ -196,28 +218,59 @@ class ThreadWatcher final : public Watcher {
     if (env == nullptr) return;
     auto* self = static_cast<ThreadWatcher*>(context);
     pthread_mutex_lock(&self->mutex_);
-    if (!self->pending_ || self->stopping_ || self->closing_) {
+    // A call queued by a thread that Stop() then joined may arrive after a new thread's batch has
+    // been delivered: fresh_ says whether the helper's batch is still undelivered.
+    if (!self->pending_ || !self->fresh_ || self->stopping_ || self->closing_) {
       pthread_mutex_unlock(&self->mutex_);
       return;
     }
+    self->fresh_ = false;
     SocketEvent_T* events = self->events_;
     int count = self->count_;
     uint64_t batch = self->batch_;
     pthread_mutex_unlock(&self->mutex_);
+    self->Deliver(events, count, batch, true);
+  }
+
+  // The JS thread: hands a batch to the sink, then (look_again) looks for the next one itself or
+  // releases the helper thread. `batch` is the helper's batch number, which it stays parked on.
+  void Deliver(SocketEvent_T* events, int count, uint64_t batch, bool look_again) {
     // Without the lock: the sink may call Stop(), Close(), add/mod/del or Start().
-    self->in_call_js_ = true;
-    self->sink_->OnBatch(events, count);
-    self->in_call_js_ = false;
-    if (self->finalized_in_call_js_) {  // a runtime that finalizes inside the release call
-      self->Finish();
+    in_call_js_ = true;
+    sink_->OnBatch(events, count);
+    in_call_js_ = false;
+    if (finalized_in_call_js_) {  // a runtime that finalizes inside the release call
+      Finish();
       return;
     }
-    pthread_mutex_lock(&self->mutex_);
-    if (self->pending_ && self->batch_ == batch) {  // not a new thread's batch after Stop+Start
-      self->pending_ = false;
-      pthread_cond_signal(&self->cond_);
+    pthread_mutex_lock(&mutex_);
+    // Not after Stop(), nor for a new thread's batch after Stop() + Start().
+    bool ours = pending_ && batch_ == batch && !stopping_;
+    pthread_mutex_unlock(&mutex_);
+    if (!ours) return;
+    if (look_again && refed_ && !closing_) {
+      SocketEvent_T* next = nullptr;
+      int n = SocketPoll_wait(poll_, &next, 0);
+      if (n > 0 || (n == 0 && SocketPoll_was_woken(poll_))) {
+        held_ = true;
+        held_events_ = next;
+        held_count_ = n;
+        held_batch_ = batch;
+        if (sink_->ScheduleResume(++held_ticket_)) return;
+        // No later turn to be had: deliver it now (the events were taken from the backend and
+        // must not be lost), then let the helper thread wait.
+        held_ = false;
+        Deliver(next, n, batch, false);
+        return;
+      }
+      // n < 0: the helper thread's own wait meets the error and delivers it (with its back-off).
     }
-    pthread_mutex_unlock(&self->mutex_);
+    pthread_mutex_lock(&mutex_);
+    if (pending_ && batch_ == batch) {
+      pending_ = false;
+      pthread_cond_signal(&cond_);
+    }
+    pthread_mutex_unlock(&mutex_);
   }
 
   // The JS thread, once the function is released: by Close(), or by the environment's teardown
@@ -258,12 +311,19 @@ class ThreadWatcher final : public Watcher {
   bool closing_ = false;
   bool in_call_js_ = false;
   bool finalized_in_call_js_ = false;
+  // A batch the JS thread found itself, waiting for Resume() (the helper thread is parked).
+  bool held_ = false;
+  SocketEvent_T* held_events_ = nullptr;
+  int held_count_ = 0;
+  uint64_t held_batch_ = 0;
+  uint32_t held_ticket_ = 0;  // counts holds, so each Resume() delivers only its own
   void (*on_closed_)(void*) = nullptr;
   void* on_closed_arg_ = nullptr;
   // Under mutex_.
   bool stopping_ = false;
   bool in_wait_ = false;
-  bool pending_ = false;  // a batch waits for the JS thread
+  bool pending_ = false;  // the helper thread waits for the JS thread to be done with its batch
+  bool fresh_ = false;    // and that batch has not been delivered yet
   SocketEvent_T* events_ = nullptr;
   int count_ = 0;
   uint64_t batch_ = 0;  // counts batches, so the JS thread acknowledges only the one it ran

@@ -9,13 +9,18 @@
 //    poll, which has no fd, and for Bun and Deno); a helper thread blocks in SocketPoll_wait() and
 //    hands each batch to the JS thread through a napi_threadsafe_function, then waits until the JS
 //    thread has dispatched it before polling again (so level-triggered readiness the JS side is
-//    about to drain is not reported twice).
+//    about to drain is not reported twice). After each batch the JS thread itself looks for the
+//    next one with a non-blocking wait; while it finds one, it delivers it a loop turn later
+//    (Sink::ScheduleResume) and the helper thread stays parked, so a busy poller pays no thread
+//    switch per batch.
 //
 // Both deliver through the same Sink on the JS thread, one call per batch.
 #ifndef SOCKETPOLL_WATCHER_H
 #define SOCKETPOLL_WATCHER_H
 
 #include <node_api.h>
+
+#include <cstdint>
 
 #include "poll/SocketPoll.h"
 
@@ -29,6 +34,9 @@ class Sink {
   // sink). count == 0: a wakeup or a wait that timed out. count < 0: SocketPoll_wait failed with
   // that negative errno (the watcher stays started; the sink decides).
   virtual void OnBatch(SocketEvent_T* events, int count) = 0;
+  // Asks for the watcher's Resume(ticket) to be called on the JS thread on a later loop turn
+  // (through the JS side's setImmediate). false: it cannot be, and the watcher must not count on it.
+  virtual bool ScheduleResume(uint32_t ticket) = 0;
 };
 
 class Watcher {
@@ -48,6 +56,10 @@ class Watcher {
   // SocketPoll_free() may be called right after Close() returns (a helper thread has been joined
   // by then). The sink is not called after Close().
   virtual void Close(void (*on_closed)(void* arg), void* arg) = 0;
+  // The JS thread, on the loop turn the sink's ScheduleResume(ticket) asked for: delivers the batch
+  // the watcher holds under that ticket, if it still holds it (Stop() drops it; an immediate left
+  // from before a Stop() carries an older ticket). A no-op for watchers that never ask.
+  virtual void Resume(uint32_t /*ticket*/) {}
 };
 
 // Whether this process exports the libuv functions FdWatcher needs (looked up once with dlsym).
