@@ -16,6 +16,13 @@
  *                           revents (what one uv_poll_t per fd would need to report POLL_HANGUP and
  *                           POLL_ERROR as epoll does: libuv folds HUP into readable and turns ERR
  *                           into a stopped watch): the "uv-poll-exact" diagnostic row
+ *   uvPollBatched(fds, buffer, callback)
+ *                           one uv_poll_t per fd as above, but asking for UV_READABLE|UV_DISCONNECT,
+ *                           with the events of one loop iteration gathered in C and handed to JS in
+ *                           one call from a uv_check_t (callback(count), (fd, revents) pairs in the
+ *                           Int32Array): direct watching with batches. poll(2) runs only when libuv
+ *                           reports UV_DISCONNECT or an error, which on a socket is exactly when the
+ *                           fd may also carry a hang-up or an error: the "uv-poll-batched" row
  *   uvPollCloseAll()        stops and closes every uvPoll watcher
  *
  */
@@ -143,10 +150,64 @@ typedef struct watch {
     napi_async_context context;
     int fd;
     int exact;
+    int batched;
     struct watch *next;
 } watch_t;
 
 static watch_t *watches;
+
+/* uvPollBatched: the events of one loop iteration, delivered from the check phase. */
+static struct {
+    uv_check_t check;
+    int check_ready;
+    napi_env env;
+    napi_ref callback;
+    napi_async_context context;
+    int32_t *out;      /* the JS Int32Array: (fd, revents) pairs */
+    size_t capacity;   /* pairs */
+    size_t count;
+    napi_ref buffer;
+} gathered;
+
+static void on_check(uv_check_t *check)
+{
+    uv_check_stop(check);
+    size_t k = gathered.count;
+    gathered.count = 0;
+    if (k == 0) return;
+    napi_env env = gathered.env;
+    napi_handle_scope scope;
+    napi_value cb, recv, arg, result;
+    if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+    napi_get_reference_value(env, gathered.callback, &cb);
+    napi_get_global(env, &recv);
+    napi_create_int32(env, (int32_t)k, &arg);
+    if (napi_make_callback(env, gathered.context, recv, cb, 1, &arg, &result) == napi_pending_exception) {
+        napi_value exc;
+        napi_get_and_clear_last_exception(env, &exc);
+        napi_fatal_exception(env, exc);
+    }
+    napi_close_handle_scope(env, scope);
+}
+
+static void on_poll_batched(uv_poll_t *handle, int status, int events)
+{
+    watch_t *w = handle->data;
+    int revents = 0;
+    if (status < 0 || (events & UV_DISCONNECT)) {
+        /* The only cases where a socket may carry a hang-up or an error: ask the kernel. */
+        struct pollfd pfd = { .fd = w->fd, .events = POLLIN | POLLPRI | POLLRDHUP };
+        revents = poll(&pfd, 1, 0) < 0 ? POLLNVAL : pfd.revents;
+        if (status < 0) uv_poll_start(handle, UV_READABLE | UV_DISCONNECT, on_poll_batched);
+    } else {
+        if (events & UV_READABLE) revents |= POLLIN;
+        if (events & UV_PRIORITIZED) revents |= POLLPRI;
+    }
+    if (gathered.count == gathered.capacity) return; /* the level-triggered fd comes back next turn */
+    gathered.out[2 * gathered.count] = w->fd;
+    gathered.out[2 * gathered.count + 1] = revents;
+    if (gathered.count++ == 0) uv_check_start(&gathered.check, on_check);
+}
 
 static void on_poll(uv_poll_t *handle, int status, int events)
 {
@@ -213,15 +274,73 @@ static void on_closed(uv_handle_t *handle)
     free(handle->data);
 }
 
+static napi_value js_uv_poll_batched(napi_env env, napi_callback_info info)
+{
+    napi_value argv[3], name;
+    size_t argc = 3, nfds = 0, cap = 0;
+    CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+    int32_t *fds = argc == 3 ? get_i32(env, argv[0], &nfds) : NULL;
+    int32_t *out = argc == 3 ? get_i32(env, argv[1], &cap) : NULL;
+    if (!fds || !out || cap < 2 || gathered.callback) {
+        napi_throw_type_error(env, NULL, "uvPollBatched(fds: Int32Array, buffer: Int32Array, callback), once");
+        return NULL;
+    }
+    uv_loop_t *loop;
+    CHECK(napi_get_uv_event_loop(env, &loop));
+    if (!gathered.check_ready) {
+        uv_check_init(loop, &gathered.check);
+        gathered.check_ready = 1;
+    }
+    gathered.env = env;
+    gathered.out = out;
+    gathered.capacity = cap / 2;
+    gathered.count = 0;
+    CHECK(napi_create_reference(env, argv[1], 1, &gathered.buffer));
+    CHECK(napi_create_reference(env, argv[2], 1, &gathered.callback));
+    CHECK(napi_create_string_utf8(env, "benchUvPollBatched", NAPI_AUTO_LENGTH, &name));
+    CHECK(napi_async_init(env, NULL, name, &gathered.context));
+    for (size_t i = 0; i < nfds; i++) {
+        watch_t *w = calloc(1, sizeof *w);
+        if (!w) {
+            napi_throw_error(env, NULL, "out of memory");
+            return NULL;
+        }
+        w->env = env;
+        w->fd = fds[i];
+        w->batched = 1;
+        w->handle.data = w;
+        int rc = uv_poll_init(loop, &w->handle, w->fd);
+        if (rc == 0) rc = uv_poll_start(&w->handle, UV_READABLE | UV_DISCONNECT, on_poll_batched);
+        if (rc != 0) {
+            free(w);
+            napi_throw_error(env, NULL, uv_strerror(rc));
+            return NULL;
+        }
+        w->next = watches;
+        watches = w;
+    }
+    return NULL;
+}
+
 static napi_value js_uv_poll_close_all(napi_env env, napi_callback_info info)
 {
     (void)info;
     while (watches) {
         watch_t *w = watches;
         watches = w->next;
-        napi_delete_reference(env, w->callback);
-        napi_async_destroy(env, w->context);
+        if (!w->batched) {
+            napi_delete_reference(env, w->callback);
+            napi_async_destroy(env, w->context);
+        }
         uv_close((uv_handle_t *)&w->handle, on_closed);
+    }
+    if (gathered.callback) {
+        uv_check_stop(&gathered.check);
+        gathered.count = 0;
+        napi_delete_reference(env, gathered.callback);
+        napi_delete_reference(env, gathered.buffer);
+        napi_async_destroy(env, gathered.context);
+        gathered.callback = NULL;
     }
     return NULL;
 }
@@ -234,6 +353,7 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */)
         { "read1", NULL, js_read1, NULL, NULL, NULL, napi_enumerable, NULL },
         { "write1", NULL, js_write1, NULL, NULL, NULL, napi_enumerable, NULL },
         { "uvPoll", NULL, js_uv_poll, NULL, NULL, NULL, napi_enumerable, NULL },
+        { "uvPollBatched", NULL, js_uv_poll_batched, NULL, NULL, NULL, napi_enumerable, NULL },
         { "uvPollCloseAll", NULL, js_uv_poll_close_all, NULL, NULL, NULL, napi_enumerable, NULL },
     };
     if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;

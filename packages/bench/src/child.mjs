@@ -15,6 +15,9 @@
 //                        call per event, fs.readSync/fs.writeSync: event-loop delivery with nothing else
 //   uv-poll-exact        diagnostic, only when named: uv-poll plus a poll(2) per event for the fd's exact
 //                        revents (the cost of direct watching that keeps POLL_HANGUP/POLL_ERROR exact)
+//   uv-poll-batched      diagnostic, only when named: one uv_poll_t per fd, the events of a loop
+//                        iteration handed to JS in one call (helper.node uvPollBatched): direct
+//                        watching with batches, exact on sockets (poll(2) only on UV_DISCONNECT/error)
 //   sp-epoll-native      diagnostic, only when named: the binding's Poller used directly (start() on the
 //                        uv_poll path, reading the (fd, events, token) triples from its Int32Array),
 //                        without @socketpoll/core's TypeScript layer: what that layer costs
@@ -233,6 +236,26 @@ function throughput() {
     return;
   }
 
+  if (system === 'uv-poll-batched') {
+    const buf = new Int32Array(2 * MAX_EVENTS);
+    let done = false;
+    const tick = makeMeter((r) => {
+      done = true;
+      helper.uvPollCloseAll();
+      emit(r);
+    });
+    helper.uvPollBatched(rfd.subarray(0, count), buf, (k) => {
+      if (done) return;
+      for (let j = 0; j < 2 * k; j += 2) {
+        fsRead(buf[j]);
+        fsWrite(wfd[slotOf[buf[j]]]);
+      }
+      tick(k);
+    });
+    s.prime();
+    return;
+  }
+
   if (system === 'sp-epoll-native') {
     const { native, buf } = nativePoller();
     for (let i = 0; i < count; i++) native.add(rfd[i], 1, i);
@@ -385,6 +408,16 @@ function latency() {
     ep.add(fd, Epoll.EPOLLIN);
     return;
   }
+  if (system === 'uv-poll-batched') {
+    helper.uvPollBatched(Int32Array.of(fd), new Int32Array(2 * MAX_EVENTS), (k) => {
+      const t = process.hrtime.bigint();
+      if (k > 0 && !onReadable(t)) {
+        helper.uvPollCloseAll();
+        finish();
+      }
+    });
+    return;
+  }
   if (system === 'sp-epoll-native') {
     const { native } = nativePoller();
     native.add(fd, 1, 0);
@@ -508,6 +541,16 @@ function paced() {
     });
     for (let i = 0; i < n; i++) ep.add(rfd[i], Epoll.EPOLLIN);
     stopAll = () => ep.close();
+    return;
+  }
+  if (system === 'uv-poll-batched') {
+    const buf = new Int32Array(2 * MAX_EVENTS);
+    helper.uvPollBatched(rfd.subarray(0, n), buf, (k) => {
+      let bytes = 0;
+      for (let j = 0; j < 2 * k; j += 2) bytes += readSome(buf[j]);
+      got(bytes);
+    });
+    stopAll = () => helper.uvPollCloseAll();
     return;
   }
   if (system === 'sp-epoll-native') {

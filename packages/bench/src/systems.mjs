@@ -34,6 +34,10 @@ export const SYSTEMS = [
   // revents, what watching fds directly with uv_poll_t would cost if it kept POLL_HANGUP and
   // POLL_ERROR exact (libuv reports a hang-up as readable and an error as a stopped watch).
   { id: 'uv-poll-exact', kind: 'node', label: 'uv_poll_t per fd + poll(2) for exact events (diagnostic)', color: '#c49c94', dash: '4 2', paced: true, onlyWhenNamed: true },
+  // Diagnostic, only when named (--systems): one uv_poll_t per fd with the events of a loop
+  // iteration gathered in C and handed to JS in one call (exact on sockets: poll(2) only when libuv
+  // reports UV_DISCONNECT or an error): what adaptive direct watching of sockets could cost.
+  { id: 'uv-poll-batched', kind: 'node', label: 'uv_poll_t per fd, batched per loop turn (diagnostic)', color: '#dbdb8d', dash: '4 2', paced: true, onlyWhenNamed: true },
   // Diagnostic, only when named: the binding's poller without @socketpoll/core's TypeScript layer.
   { id: 'sp-epoll-native', kind: 'node', label: 'socketpoll binding alone, uv_poll path (diagnostic)', color: '#ad494a', dash: '2 2', paced: true, onlyWhenNamed: true },
   // The stream layer over the same poller (the default one): paced workload only (the throughput
