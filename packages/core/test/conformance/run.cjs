@@ -282,6 +282,37 @@ test('start: an fd that stays ready gets one batch per loop turn, and stop() bet
   poll.close();
 });
 
+test('streams: writableTo and readableFrom carry 256 KiB through a FIFO on this poller, and end at EOF', async () => {
+  const poll = poller();
+  const [r, w] = fifo();
+  const readable = core.readableFrom(r, { poll });
+  const writable = core.writableTo(w, { poll });
+  const payload = Buffer.alloc(256 * 1024);
+  for (let i = 0; i < payload.length; i++) payload[i] = i % 251;
+  const chunks = [];
+  const ended = new Promise((resolve, reject) => {
+    readable.on('data', (chunk) => chunks.push(chunk));
+    readable.on('end', resolve);
+    readable.on('error', reject);
+  });
+  const finished = new Promise((resolve, reject) => {
+    writable.on('finish', resolve);
+    writable.on('error', reject);
+  });
+  writable.end(payload); // four times the FIFO's buffer: the writer waits for POLL_WRITE in between
+  const timeout = (what) => sleep(10000).then(() => {
+    throw new Error(`no ${what} within 10 s`);
+  });
+  await Promise.race([finished, timeout("'finish'")]);
+  close(w); // the reader's EOF
+  await Promise.race([ended, timeout("'end'")]);
+  const got = Buffer.concat(chunks);
+  equal(got.length, payload.length, 'bytes read');
+  check(got.equals(payload), 'the bytes arrive in order, unchanged');
+  poll.close();
+  close(r);
+});
+
 test('timers and process exits are delivered through start()', async () => {
   const poll = poller();
   poll.addTimer(20, 'timer'); // one-shot: gone once delivered
