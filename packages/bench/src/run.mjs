@@ -4,7 +4,7 @@
 //   node --expose-gc src/run.mjs [--quick] [--out DIR] [--reps R] [--systems a,b] [--workloads a,b]
 //                                [--warmup MS] [--window MS] [--samples S] [--gap-us US] [--latency-chunks K]
 //
-// Full mode (`pnpm bench`) writes into docs/benchmarks/ (about 13 minutes on 2 cores);
+// Full mode (`pnpm bench`) writes into docs/benchmarks/ (about 15 minutes on 2 cores);
 // --quick (`pnpm --filter @socketpoll/bench run bench:quick`) takes seconds, uses small N and writes
 // into packages/bench/build/quick/ unless --out is given. Quick mode checks that every system runs and
 // produces numbers (a system that cannot run fails it, unless --allow-skip); it asserts nothing about speed.

@@ -87,7 +87,6 @@ class ThreadWatcher final : public Watcher {
     pthread_mutex_lock(&mutex_);
     stopping_ = false;
     pending_ = false;
-    fresh_ = false;
     pthread_mutex_unlock(&mutex_);
     held_ = false;
     // The helper thread takes no signals: they belong to the JS thread, and a blocked wait is
@@ -119,7 +118,6 @@ class ThreadWatcher final : public Watcher {
     running_ = false;
     pthread_mutex_lock(&mutex_);
     pending_ = false;  // a batch not yet dispatched is dropped: no OnBatch after Stop()
-    fresh_ = false;
     pthread_mutex_unlock(&mutex_);
     held_ = false;  // and so is one the JS thread holds for Resume()
     UpdateRef();
@@ -128,7 +126,10 @@ class ThreadWatcher final : public Watcher {
   void Resume(uint32_t ticket) override {
     if (!held_ || ticket != held_ticket_) return;  // dropped by Stop(), or an older immediate
     held_ = false;
-    Deliver(held_events_, held_count_, held_batch_, true);
+    pthread_mutex_lock(&mutex_);
+    uint64_t batch = batch_;  // the helper thread is still parked on it
+    pthread_mutex_unlock(&mutex_);
+    Deliver(held_events_, held_count_, batch, true);
   }
 
   void Ref() override {
@@ -184,12 +185,12 @@ class ThreadWatcher final : public Watcher {
       if (stopping_) break;
       events_ = events;
       count_ = count;
-      batch_++;
+      uint64_t batch = ++batch_;
       pending_ = true;
-      fresh_ = true;
       pthread_mutex_unlock(&mutex_);
       // Non-blocking on an unbounded queue: fails only once the function is closing (teardown).
-      napi_status status = napi_call_threadsafe_function(tsfn_, nullptr, napi_tsfn_nonblocking);
+      // The call carries the batch number, so CallJs runs only the batch it was queued for.
+      napi_status status = napi_call_threadsafe_function(tsfn_, BatchTag(batch), napi_tsfn_nonblocking);
       pthread_mutex_lock(&mutex_);
       if (status != napi_ok) break;
       while (pending_ && !stopping_) pthread_cond_wait(&cond_, &mutex_);
@@ -214,23 +215,26 @@ class ThreadWatcher final : public Watcher {
   }
 
   // The JS thread (env == nullptr: the function is being torn down, nothing to deliver).
-  static void CallJs(napi_env env, napi_value /*js_callback*/, void* context, void* /*data*/) {
+  static void CallJs(napi_env env, napi_value /*js_callback*/, void* context, void* data) {
     if (env == nullptr) return;
     auto* self = static_cast<ThreadWatcher*>(context);
     pthread_mutex_lock(&self->mutex_);
-    // A call queued by a thread that Stop() then joined may arrive after a new thread's batch has
-    // been delivered: fresh_ says whether the helper's batch is still undelivered.
-    if (!self->pending_ || !self->fresh_ || self->stopping_ || self->closing_) {
+    // A call queued by a thread that Stop() then joined carries an older batch number than the
+    // new thread's batch: it has nothing to deliver.
+    if (!self->pending_ || BatchTag(self->batch_) != data || self->stopping_ || self->closing_) {
       pthread_mutex_unlock(&self->mutex_);
       return;
     }
-    self->fresh_ = false;
     SocketEvent_T* events = self->events_;
     int count = self->count_;
     uint64_t batch = self->batch_;
     pthread_mutex_unlock(&self->mutex_);
     self->Deliver(events, count, batch, true);
   }
+
+  // A batch number as a thread-safe-function call's data (its low bits where pointers are 32-bit:
+  // a stale call would have to be 2^32 batches old to match).
+  static void* BatchTag(uint64_t batch) { return reinterpret_cast<void*>(static_cast<uintptr_t>(batch)); }
 
   // The JS thread: hands a batch to the sink, then (look_again) looks for the next one itself or
   // releases the helper thread. `batch` is the helper's batch number, which it stays parked on.
@@ -255,7 +259,6 @@ class ThreadWatcher final : public Watcher {
         held_ = true;
         held_events_ = next;
         held_count_ = n;
-        held_batch_ = batch;
         if (sink_->ScheduleResume(++held_ticket_)) return;
         // No later turn to be had: deliver it now (the events were taken from the backend and
         // must not be lost), then let the helper thread wait.
@@ -315,7 +318,6 @@ class ThreadWatcher final : public Watcher {
   bool held_ = false;
   SocketEvent_T* held_events_ = nullptr;
   int held_count_ = 0;
-  uint64_t held_batch_ = 0;
   uint32_t held_ticket_ = 0;  // counts holds, so each Resume() delivers only its own
   void (*on_closed_)(void*) = nullptr;
   void* on_closed_arg_ = nullptr;
@@ -323,7 +325,6 @@ class ThreadWatcher final : public Watcher {
   bool stopping_ = false;
   bool in_wait_ = false;
   bool pending_ = false;  // the helper thread waits for the JS thread to be done with its batch
-  bool fresh_ = false;    // and that batch has not been delivered yet
   SocketEvent_T* events_ = nullptr;
   int count_ = 0;
   uint64_t batch_ = 0;  // counts batches, so the JS thread acknowledges only the one it ran
