@@ -5,6 +5,7 @@
  * mod() of the dead registration is ENOENT rather than a silent registration of the new file.
  */
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { POLL_READ, POLL_WRITE, SocketPoll } from '../src';
 import { BACKENDS } from './helpers/backends';
@@ -118,6 +119,47 @@ describe.each(BACKENDS)('close without del on $label', (backend) => {
     fds.write(peer, 'y');
     expect(poll.wait(1000)).toEqual([{ fd: n, events: POLL_READ, data: 'new' }]);
     expect(poll.size).toBe(1);
+  });
+
+  // Why start() nests the registered fds in the backend's own set rather than watching each one
+  // with a uv_poll_t on Node's loop: libuv keys its watchers by fd number, so a direct watch left on
+  // a closed fd takes the events of the next Node handle given that number (an outgoing TCP
+  // connection never completes).
+  test('start(): a Node TCP connection given the number of an fd closed while registered still connects and echoes', async () => {
+    const server = net.createServer((conn) => conn.pipe(conn));
+    // The first listen() also reserves an fd of libuv's (for EMFILE): take it before the close.
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const [a, b] = fds.socketpair();
+    poll.add(a, POLL_READ, 'old');
+    let calls = 0;
+    poll.start(() => {
+      calls++; // never reads: the number may name Node's socket by now
+    });
+    await new Promise((r) => setTimeout(r, 20));
+    fds.close(b);
+    fds.close(a); // without del; the lowest free number is now a
+    const { port } = server.address() as net.AddressInfo;
+    const client = net.connect(port, '127.0.0.1');
+    const clientFd = () => (client as unknown as { _handle: { fd: number } | null })._handle?.fd;
+    try {
+      const echoed = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          reject(new Error(`no echo in 3 s (client fd ${clientFd()}, connecting: ${client.connecting}, poller callbacks: ${calls})`));
+        }, 3000);
+        client.on('error', reject);
+        client.on('connect', () => client.write('ping'));
+        client.on('data', (d) => {
+          clearTimeout(timer);
+          resolve(d.toString());
+        });
+      });
+      expect(echoed).toBe('ping');
+      expect(clientFd()).toBe(a); // the case under test did happen: Node's socket got the number
+    } finally {
+      poll.stop();
+      client.destroy();
+      await new Promise((r) => server.close(r));
+    }
   });
 
   test('mod() of a registration whose fd was closed and its number reused is ENOENT', () => {
