@@ -162,6 +162,14 @@ SocketPoll_Source *SocketPoll_emit_source(SocketPoll_Base *base, SocketPoll_Sour
 void SocketPoll_sources_each(SocketPoll_Base *base, void (*fn)(SocketPoll_Source *, void *), void *arg);
 /* Checks SocketPoll_add_timer's arguments: -EINVAL for interval_ms < 1 or unknown flags. */
 int SocketPoll_check_timer(int interval_ms, int flags, int *handle);
+/* The source of a SocketPoll_add_timer whose arguments were checked: a new POLL_TIMER source with
+ * its interval and repeat flag set. Caller holds the mutex. 0, or -ENOMEM (recorded as the failed
+ * call "realloc"). */
+int SocketPoll_source_new_timer(SocketPoll_Base *base, int interval_ms, int flags, void *data, SocketPoll_Source **out);
+/* The source of a SocketPoll_add_process: a new POLL_EXIT source for pid. Caller holds the mutex.
+ * 0, -EEXIST when this poller watches pid already (recorded as "SocketPoll_add_process"), or
+ * -ENOMEM ("realloc"). */
+int SocketPoll_source_new_process(SocketPoll_Base *base, int pid, void *data, SocketPoll_Source **out);
 
 /* pidfd_open(pid, 0) with close-on-exec (Linux 5.3+): the fd or a negative errno (-ENOSYS where
  * the kernel or the build lacks it, -ESRCH for no such process). */

@@ -387,6 +387,23 @@ int SocketPoll_check_timer(int interval_ms, int flags, int *handle) {
   return 0;
 }
 
+int SocketPoll_source_new_timer(SocketPoll_Base *base, int interval_ms, int flags, void *data, SocketPoll_Source **out) {
+  int rc = SocketPoll_source_new(base, POLL_TIMER, data, out);
+  if (rc < 0) return SocketPoll_fail(base, "realloc", rc);
+  (*out)->repeat = (flags & SOCKETPOLL_TIMER_REPEAT) != 0;
+  (*out)->interval_ms = interval_ms;
+  return 0;
+}
+
+int SocketPoll_source_new_process(SocketPoll_Base *base, int pid, void *data, SocketPoll_Source **out) {
+  /* One watch per pid and poller: kqueue has one knote per pid, and a second would modify it. */
+  if (SocketPoll_source_find_pid(base, pid) != NULL) return SocketPoll_fail(base, "SocketPoll_add_process", -EEXIST);
+  int rc = SocketPoll_source_new(base, POLL_EXIT, data, out);
+  if (rc < 0) return SocketPoll_fail(base, "realloc", rc);
+  (*out)->pid = pid;
+  return 0;
+}
+
 int SocketPoll_pidfd_open(int pid) {
   if (pid <= 0) return -EINVAL; /* 0 and negative pids name process groups elsewhere */
 #ifdef __linux__

@@ -398,14 +398,11 @@ int SocketPoll_add_timer(SocketPoll_T poll, int interval_ms, int flags, void *da
   if (flags & SOCKETPOLL_TIMER_REPEAT) its.it_interval = its.it_value;
   pthread_mutex_lock(&poll->base.mutex);
   SocketPoll_Source *src;
-  rc = SocketPoll_source_new(&poll->base, POLL_TIMER, data, &src);
+  rc = SocketPoll_source_new_timer(&poll->base, interval_ms, flags, data, &src);
   if (rc < 0) {
     close(fd);
-    SocketPoll_fail(&poll->base, "realloc", rc);
     goto out;
   }
-  src->repeat = (flags & SOCKETPOLL_TIMER_REPEAT) != 0;
-  src->interval_ms = interval_ms;
   rc = watch_source(poll, src, fd);
   /* Armed after it is watched: an expiry cannot come before the source exists. */
   if (rc == 0 && timerfd_settime(fd, 0, &its, NULL) < 0) {
@@ -425,14 +422,11 @@ int SocketPoll_add_process(SocketPoll_T poll, int pid, void *data, int *handle) 
   if (fd < 0) return SocketPoll_fail(&poll->base, "pidfd_open", fd); /* -ESRCH: gone; -ENOSYS: < 5.3 */
   pthread_mutex_lock(&poll->base.mutex);
   SocketPoll_Source *src;
-  int rc = SocketPoll_source_find_pid(&poll->base, pid) ? -EEXIST
-                                                        : SocketPoll_source_new(&poll->base, POLL_EXIT, data, &src);
+  int rc = SocketPoll_source_new_process(&poll->base, pid, data, &src);
   if (rc < 0) {
     close(fd);
-    SocketPoll_fail(&poll->base, rc == -EEXIST ? "SocketPoll_add_process" : "realloc", rc);
     goto out;
   }
-  src->pid = pid;
   rc = watch_source(poll, src, fd);
   if (rc < 0) SocketPoll_source_remove(&poll->base, src);
   else *handle = src->handle;

@@ -845,13 +845,8 @@ int SocketPoll_add_timer(SocketPoll_T poll, int interval_ms, int flags, void *da
   if (rc < 0) return SocketPoll_fail(&poll->base, "SocketPoll_add_timer", rc);
   pthread_mutex_lock(&poll->base.mutex);
   SocketPoll_Source *src;
-  rc = SocketPoll_source_new(&poll->base, POLL_TIMER, data, &src);
-  if (rc < 0) {
-    SocketPoll_fail(&poll->base, "realloc", rc);
-    goto out;
-  }
-  src->repeat = (flags & SOCKETPOLL_TIMER_REPEAT) != 0;
-  src->interval_ms = interval_ms;
+  rc = SocketPoll_source_new_timer(&poll->base, interval_ms, flags, data, &src);
+  if (rc < 0) goto out;
   rc = source_change(poll, timer_ident(src->handle), EVFILT_TIMER,
                      (uint16_t)(EV_ADD | (src->repeat ? 0 : EV_ONESHOT)), 0, interval_ms, src->handle);
   if (rc < 0) {
@@ -868,14 +863,8 @@ int SocketPoll_add_process(SocketPoll_T poll, int pid, void *data, int *handle) 
   if (handle == NULL || pid <= 0) return SocketPoll_fail(&poll->base, "SocketPoll_add_process", -EINVAL);
   pthread_mutex_lock(&poll->base.mutex);
   SocketPoll_Source *src;
-  /* One knote per pid: a second watch would silently modify the first. */
-  int rc = SocketPoll_source_find_pid(&poll->base, pid) ? -EEXIST
-                                                        : SocketPoll_source_new(&poll->base, POLL_EXIT, data, &src);
-  if (rc < 0) {
-    SocketPoll_fail(&poll->base, rc == -EEXIST ? "SocketPoll_add_process" : "realloc", rc);
-    goto out;
-  }
-  src->pid = pid;
+  int rc = SocketPoll_source_new_process(&poll->base, pid, data, &src);
+  if (rc < 0) goto out;
   rc = source_change(poll, (uintptr_t)pid, EVFILT_PROC, EV_ADD | EV_ONESHOT, NOTE_EXIT, 0, src->handle);
   if (rc < 0) { /* -ESRCH: gone already */
     SocketPoll_fail(&poll->base, "kevent", rc);

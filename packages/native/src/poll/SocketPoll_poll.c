@@ -372,16 +372,14 @@ int SocketPoll_add_timer(SocketPoll_T poll, int interval_ms, int flags, void *da
   if (rc < 0) return SocketPoll_fail(&poll->base, "SocketPoll_add_timer", rc);
   pthread_mutex_lock(&poll->base.mutex);
   SocketPoll_Source *src;
-  rc = SocketPoll_source_new(&poll->base, POLL_TIMER, data, &src);
+  rc = SocketPoll_source_new_timer(&poll->base, interval_ms, flags, data, &src);
   if (rc == 0) {
-    src->repeat = (flags & SOCKETPOLL_TIMER_REPEAT) != 0;
-    src->interval_ms = interval_ms;
     src->deadline_ns = SocketPoll_now_ns() + (int64_t)interval_ms * 1000000;
     *handle = src->handle;
     changed(poll); /* a sleeping poll() must take the new deadline into account */
   }
   pthread_mutex_unlock(&poll->base.mutex);
-  return rc < 0 ? SocketPoll_fail(&poll->base, "realloc", rc) : rc;
+  return rc;
 }
 
 int SocketPoll_add_process(SocketPoll_T poll, int pid, void *data, int *handle) {
@@ -391,15 +389,13 @@ int SocketPoll_add_process(SocketPoll_T poll, int pid, void *data, int *handle) 
   if (fd < 0) return SocketPoll_fail(&poll->base, "pidfd_open", fd); /* -ESRCH: gone already */
   pthread_mutex_lock(&poll->base.mutex);
   SocketPoll_Source *src = NULL;
-  int rc = SocketPoll_source_find_pid(&poll->base, pid) ? -EEXIST : 0;
-  if (rc == 0) rc = reserve(&poll->fds, &poll->slots, &poll->capacity, poll->nfds + 1);
-  if (rc == 0) rc = SocketPoll_source_new(&poll->base, POLL_EXIT, data, &src);
+  int rc = reserve(&poll->fds, &poll->slots, &poll->capacity, poll->nfds + 1);
+  if (rc < 0) SocketPoll_fail(&poll->base, "realloc", rc);
+  else rc = SocketPoll_source_new_process(&poll->base, pid, data, &src);
   if (rc < 0) {
     close(fd);
-    SocketPoll_fail(&poll->base, rc == -EEXIST ? "SocketPoll_add_process" : "realloc", rc);
     goto out;
   }
-  src->pid = pid;
   src->fd = fd;
   int slot = src->reg.slot = poll->nfds++;
   poll->fds[slot].fd = fd;
