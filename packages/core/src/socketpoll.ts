@@ -327,6 +327,8 @@ export class SocketPoll<T = unknown> {
   /**
    * Changes the events, data and (optionally) mode of a registered fd, and re-arms a `'oneshot'`
    * registration. Omitted `data` keeps the current data; omitted `mode` keeps the current mode.
+   * An event reported before the call and not yet delivered to {@link start}'s callback is
+   * dropped; what still holds is reported again under the new events.
    *
    * ```ts
    * poll.add(sock, POLL_READ, conn);
@@ -340,7 +342,9 @@ export class SocketPoll<T = unknown> {
     checkEvents(events);
     const reg = this.#regs.get(fd);
     const mode = checkMode(checkOptions<RegisterOptions>(options).mode, reg?.mode ?? 'level');
-    const token = reg?.token ?? this.#token();
+    // A new token: an event the kernel reported before this call and not yet delivered (a helper
+    // thread's batch waiting for the loop) is dropped; the kernel reports again what still holds.
+    const token = this.#token();
     const unpollableBit =
       options?.unpollable !== undefined
         ? checkUnpollable(options.unpollable, 'options.unpollable')
@@ -352,6 +356,7 @@ export class SocketPoll<T = unknown> {
       throw err;
     }
     if (reg) {
+      reg.token = token;
       reg.events = events;
       reg.mode = mode;
       if (data !== undefined) reg.data = data;

@@ -135,6 +135,22 @@ describe.each(BACKENDS)('event-loop delivery on $label', (backend) => {
     poll.close();
   });
 
+  test('an event the kernel reported before mod() is not delivered after it: a oneshot made by mod() fires once', async () => {
+    const poll = new SocketPoll<string>({ ...backend.options, maxEvents: 16 });
+    const [a, b] = fds.socketpair();
+    poll.add(a, POLL_READ, 'level');
+    const seen: string[] = [];
+    poll.start((events) => events.forEach((e) => seen.push(`${e.data}:${e.events}`)));
+    await sleep(20);
+    fds.write(b, 'x');
+    // Long enough for a helper thread (poll, Bun, Deno) to find the event and hand it to the loop.
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+    poll.mod(a, POLL_READ, 'oneshot', { mode: 'oneshot' });
+    await sleep(100);
+    poll.close();
+    expect(seen).toEqual([`oneshot:${POLL_READ}`]);
+  });
+
   test('close() from inside the batch callback stops everything cleanly', async () => {
     const poll = new SocketPoll<string>({ ...backend.options, maxEvents: 16 });
     const pairs = Array.from({ length: 4 }, () => fds.socketpair());

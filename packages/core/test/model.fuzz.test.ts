@@ -25,45 +25,21 @@ import {
 } from '../src';
 import { BACKENDS } from './helpers/backends';
 import * as fds from './helpers/fds';
+import { applyPairCommand, newPairs, type Pair, type PairCommand, pairCommands, readable } from './helpers/model';
 
-const PAIRS = 5;
 const RUNS = Number(process.env.FUZZ_RUNS ?? 200);
 const SEED = process.env.FUZZ_SEED === undefined ? Date.now() % 0x7fffffff : Number(process.env.FUZZ_SEED);
 
-type Command =
-  | { op: 'add' | 'mod'; pair: number; events: number; mode: PollMode }
-  | { op: 'del' | 'drain' | 'close' | 'reopen' | 'wait'; pair: number }
-  | { op: 'write'; pair: number; bytes: number };
-
-interface Pair {
-  a: number; // the registered end
-  b: number; // the peer
-  pending: number; // bytes written by the peer, not yet read from a
-  peerClosed: boolean;
-  reg?: { events: number; mode: PollMode; data: string; armed: boolean; readEdge: boolean };
-}
+type Command = PairCommand | { op: 'wait' };
 
 afterEach(() => fds.closeAll());
 
 function commands(modes: readonly PollMode[]): fc.Arbitrary<Command[]> {
-  const pair = fc.integer({ min: 0, max: PAIRS - 1 });
-  const interest = fc.constantFrom(0, POLL_READ, POLL_WRITE, POLL_READ | POLL_WRITE);
-  const mode = fc.constantFrom(...modes);
   const command: fc.Arbitrary<Command> = fc.oneof(
-    { weight: 3, arbitrary: fc.record({ op: fc.constant('add' as const), pair, events: interest, mode }) },
-    { weight: 2, arbitrary: fc.record({ op: fc.constant('mod' as const), pair, events: interest, mode }) },
-    { weight: 1, arbitrary: fc.record({ op: fc.constant('del' as const), pair }) },
-    { weight: 3, arbitrary: fc.record({ op: fc.constant('write' as const), pair, bytes: fc.integer({ min: 1, max: 64 }) }) },
-    { weight: 2, arbitrary: fc.record({ op: fc.constant('drain' as const), pair }) },
-    { weight: 1, arbitrary: fc.record({ op: fc.constant('close' as const), pair }) },
-    { weight: 1, arbitrary: fc.record({ op: fc.constant('reopen' as const), pair }) },
-    { weight: 4, arbitrary: fc.record({ op: fc.constant('wait' as const), pair }) },
+    ...pairCommands(modes, [0, POLL_READ, POLL_WRITE, POLL_READ | POLL_WRITE]),
+    { weight: 4, arbitrary: fc.record({ op: fc.constant('wait' as const) }) },
   );
   return fc.array(command, { minLength: 1, maxLength: 60 });
-}
-
-function readable(p: Pair): boolean {
-  return p.pending > 0 || p.peerClosed;
 }
 
 /** Checks one batch against the model and advances it (oneshot disarms, edges seen). */
@@ -103,78 +79,13 @@ function checkBatch(pairs: Pair[], batch: PollEvent<string>[]): void {
   expect([...byFd.keys()]).toEqual([]); // nothing reported for an fd the model does not have
 }
 
-function expectCode(fn: () => unknown, code: string): void {
-  expect(fn).toThrow(expect.objectContaining({ code }));
-}
-
 function run(poll: SocketPoll<string>, cmds: Command[]): void {
-  const pairs: Pair[] = [];
-  for (let i = 0; i < PAIRS; i++) {
-    const [a, b] = fds.socketpair();
-    pairs.push({ a, b, pending: 0, peerClosed: false });
-  }
+  const pairs = newPairs();
   let serial = 0;
   try {
     for (const cmd of cmds) {
-      const p = pairs[cmd.pair];
-      switch (cmd.op) {
-        case 'add': {
-          if (p.reg) {
-            expectCode(() => poll.add(p.a, cmd.events, 'x', { mode: cmd.mode }), 'EEXIST');
-            break;
-          }
-          const data = `d${serial++}`;
-          poll.add(p.a, cmd.events, data, { mode: cmd.mode });
-          p.reg = { events: cmd.events, mode: cmd.mode, data, armed: true, readEdge: readable(p) };
-          break;
-        }
-        case 'mod': {
-          if (!p.reg) {
-            expectCode(() => poll.mod(p.a, cmd.events, 'x', { mode: cmd.mode }), 'ENOENT');
-            break;
-          }
-          const data = `d${serial++}`;
-          poll.mod(p.a, cmd.events, data, { mode: cmd.mode });
-          p.reg = { events: cmd.events, mode: cmd.mode, data, armed: true, readEdge: readable(p) };
-          break;
-        }
-        case 'del':
-          if (!p.reg) {
-            expectCode(() => poll.del(p.a), 'ENOENT');
-            break;
-          }
-          poll.del(p.a);
-          p.reg = undefined;
-          break;
-        case 'write':
-          if (p.peerClosed) break;
-          expect(fds.write(p.b, Buffer.alloc(cmd.bytes, 'w'))).toBe(cmd.bytes);
-          p.pending += cmd.bytes;
-          if (p.reg) p.reg.readEdge = true;
-          break;
-        case 'drain':
-          fds.drain(p.a);
-          p.pending = 0;
-          break;
-        case 'close':
-          if (p.peerClosed) break;
-          fds.close(p.b);
-          p.peerClosed = true;
-          if (p.reg) p.reg.readEdge = true;
-          break;
-        case 'reopen': {
-          if (p.reg) poll.del(p.a);
-          fds.close(p.a);
-          if (!p.peerClosed) fds.close(p.b);
-          const [a, b] = fds.socketpair();
-          pairs[cmd.pair] = { a, b, pending: 0, peerClosed: false };
-          break;
-        }
-        case 'wait':
-          checkBatch(pairs, poll.wait(0));
-          break;
-      }
-      expect(poll.size).toBe(pairs.filter((q) => q.reg).length);
+      if (cmd.op === 'wait') checkBatch(pairs, poll.wait(0));
+      else applyPairCommand(poll, pairs, cmd, () => `d${serial++}`);
     }
     checkBatch(pairs, poll.wait(0));
   } finally {

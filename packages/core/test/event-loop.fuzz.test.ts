@@ -1,0 +1,183 @@
+/**
+ * Model-based fuzzing of event-loop delivery: random sequences of the model's commands on
+ * socketpairs (helpers/model.ts) mixed with start(), stop() and loop turns, on every backend and on
+ * both delivery paths (uv_poll on the backend's fd where it has one, and the helper thread, which
+ * holds a batch it found for the next loop turn).
+ *
+ * A batch is collected up to one loop turn before it is delivered, and other callbacks may run in
+ * between, so each batch is checked against what held at some time since the previous batch, since
+ * start(), and since the fd's last add() or mod(): nothing the kernel reported before one of those
+ * is delivered after it. What it checks: no callback while stopped; each fd at most once per
+ * batch; each reported fd is registered now with its current data; a oneshot registration was
+ * armed; READ only if READ was asked while bytes waited or the peer was
+ * gone, WRITE only if asked, HANGUP/ERROR only once the peer is gone. At the end of a sequence, a
+ * started poller reports every level registration whose asked-for condition holds.
+ *
+ * The batch callback drains what it is told is readable in half of the sequences, as a user does.
+ * FUZZ_RUNS (default 60 sequences per backend and path) and FUZZ_SEED replay a run.
+ */
+import fc from 'fast-check';
+import { POLL_ERROR, POLL_HANGUP, POLL_READ, POLL_WRITE, type PollEvent, type PollMode, SocketPoll } from '../src';
+import { BACKENDS } from './helpers/backends';
+import * as fds from './helpers/fds';
+import { applyPairCommand, newPairs, type Pair, type PairCommand, pairCommands, readable } from './helpers/model';
+
+const RUNS = Number(process.env.FUZZ_RUNS ?? 60);
+const SEED = process.env.FUZZ_SEED === undefined ? Date.now() % 0x7fffffff : Number(process.env.FUZZ_SEED);
+
+type Command = PairCommand | { op: 'start' | 'stop' } | { op: 'turn'; timer: boolean };
+
+interface Scenario {
+  cmds: Command[];
+  drainInCallback: boolean;
+}
+
+function scenarios(modes: readonly PollMode[]): fc.Arbitrary<Scenario> {
+  const command: fc.Arbitrary<Command> = fc.oneof(
+    ...pairCommands(modes, [0, POLL_READ, POLL_WRITE, POLL_READ | POLL_WRITE]),
+    { weight: 2, arbitrary: fc.record({ op: fc.constant('start' as const) }) },
+    { weight: 1, arbitrary: fc.record({ op: fc.constant('stop' as const) }) },
+    { weight: 4, arbitrary: fc.record({ op: fc.constant('turn' as const), timer: fc.boolean() }) },
+  );
+  return fc.record({ cmds: fc.array(command, { minLength: 5, maxLength: 40, size: 'max' }), drainInCallback: fc.boolean() });
+}
+
+/** What a registration has been since the last batch (or start()): any of it may be reported. */
+interface Since {
+  data: Set<string>;
+  read: boolean;
+  write: boolean;
+  armed: boolean;
+}
+
+const turn = (timer: boolean) => new Promise<void>((r) => (timer ? setTimeout(r, 1) : setImmediate(r)));
+
+async function run(poll: SocketPoll<string>, { cmds, drainInCallback }: Scenario): Promise<void> {
+  const pairs = newPairs();
+  const since = new Map<number, Since>(); // by pair index; dropped when its registration ends
+  const failures: string[] = [];
+  let started = false;
+  let serial = 0;
+  let seenAtEnd: Set<number> | undefined; // fds reported in batches after the last command
+
+  /** Adds the present state to what may be reported; `reset`: forget the past (a batch, start()). */
+  const observe = (reset: boolean) => {
+    pairs.forEach((p, i) => {
+      const reg = p.reg;
+      if (!reg) return void since.delete(i);
+      let s = since.get(i);
+      if (!s || reset) {
+        s = { data: new Set(), read: false, write: false, armed: false };
+        since.set(i, s);
+      }
+      s.data.add(reg.data);
+      if (reg.events & POLL_READ && readable(p)) s.read = true;
+      if (reg.events & POLL_WRITE) s.write = true;
+      if (reg.armed) s.armed = true;
+    });
+  };
+
+  const onBatch = (batch: PollEvent<string>[]) => {
+    if (!started) failures.push(`a batch while stopped: ${JSON.stringify(batch)}`);
+    const seen = new Set<number>();
+    for (const ev of batch) {
+      if (seen.has(ev.fd)) failures.push(`fd ${ev.fd} twice in one batch`);
+      seen.add(ev.fd);
+      seenAtEnd?.add(ev.fd);
+      const i = pairs.findIndex((p) => p.a === ev.fd);
+      const p = pairs[i];
+      const s = since.get(i);
+      if (!p?.reg || !s) {
+        failures.push(`fd ${ev.fd} reported, not registered (${ev.data})`);
+        continue;
+      }
+      const what = `fd ${ev.fd} ${JSON.stringify(ev)}, registration ${JSON.stringify(p.reg)}, since ${JSON.stringify({ ...s, data: [...s.data] })}`;
+      if (!s.data.has(ev.data)) failures.push(`data not the registration's: ${what}`);
+      if (ev.events === 0 || ev.events & ~(POLL_READ | POLL_WRITE | POLL_HANGUP | POLL_ERROR)) failures.push(`bits: ${what}`);
+      if (ev.events & POLL_READ && !s.read) failures.push(`READ never true since: ${what}`);
+      if (ev.events & POLL_WRITE && !s.write) failures.push(`WRITE never asked since: ${what}`);
+      if (ev.events & (POLL_HANGUP | POLL_ERROR) && !p.peerClosed) failures.push(`HANGUP/ERROR with the peer open: ${what}`);
+      if (p.reg.mode === 'oneshot' && !s.armed) failures.push(`oneshot not armed: ${what}`);
+      if (p.reg.mode === 'oneshot') p.reg.armed = false;
+      if (drainInCallback && ev.events & POLL_READ) {
+        fds.drain(p.a);
+        p.pending = 0;
+      }
+    }
+    observe(true);
+  };
+
+  try {
+    for (const cmd of cmds) {
+      switch (cmd.op) {
+        case 'start':
+          if (!started) observe(true); // nothing collected before a stop() may come after
+          poll.start(onBatch);
+          started = true;
+          break;
+        case 'stop':
+          poll.stop();
+          started = false;
+          break;
+        case 'turn':
+          await turn(cmd.timer);
+          break;
+        default: {
+          const before = pairs[cmd.pair].reg;
+          applyPairCommand(poll, pairs, cmd, () => `d${serial++}`);
+          // Nothing reported before an add() or mod() is delivered after it: the registration's
+          // facts start again.
+          if (pairs[cmd.pair].reg !== before) since.delete(cmd.pair);
+        }
+      }
+      observe(false);
+      expect(failures).toEqual([]);
+    }
+    // Completeness: every level registration whose asked-for condition holds is reported.
+    if (started) {
+      const due = pairs.filter((p) => p.reg?.mode === 'level' && (((p.reg.events & POLL_READ) !== 0 && readable(p)) || ((p.reg.events & POLL_WRITE) !== 0 && !p.peerClosed)));
+      seenAtEnd = new Set();
+      const until = Date.now() + 2000;
+      while (due.some((p) => !seenAtEnd!.has(p.a)) && Date.now() < until) await turn(true);
+      expect(due.filter((p) => !seenAtEnd!.has(p.a)).map((p) => ({ fd: p.a, reg: p.reg }))).toEqual([]);
+    }
+    expect(failures).toEqual([]);
+  } finally {
+    poll.stop();
+    for (const p of pairs) if (p.reg) poll.del(p.a);
+    fds.closeAll();
+  }
+}
+
+const PATHS = ['uvpoll', 'thread'] as const;
+
+describe.each(BACKENDS)('event-loop model fuzzing on $label', (backend) => {
+  test.each(PATHS)(`%s delivery: ${RUNS} random sequences agree with the model (seed ${SEED})`, async (path) => {
+    const saved = process.env.SOCKETPOLL_DELIVERY;
+    process.env.SOCKETPOLL_DELIVERY = path;
+    let poll: SocketPoll<string> | undefined;
+    try {
+      poll = new SocketPoll<string>({ ...backend.options, maxEvents: 16 });
+    } catch (err) {
+      if (path !== 'uvpoll') throw err;
+    } finally {
+      if (saved === undefined) delete process.env.SOCKETPOLL_DELIVERY;
+      else process.env.SOCKETPOLL_DELIVERY = saved;
+    }
+    if (poll === undefined || poll.delivery !== path) {
+      // eslint-disable-next-line no-console
+      console.log(`event-loop fuzz on ${backend.label}: skipped for ${path} delivery, which this backend does not use (it has no fd to watch)`);
+      poll?.close();
+      return;
+    }
+    try {
+      // eslint-disable-next-line no-console
+      console.log(`event-loop fuzz on ${backend.label}, ${path}: FUZZ_SEED=${SEED} FUZZ_RUNS=${RUNS}`);
+      const p = poll;
+      await fc.assert(fc.asyncProperty(scenarios(p.supportedModes), (s) => run(p, s)), { seed: SEED, numRuns: RUNS });
+      expect(p.size).toBe(0);
+    } finally {
+      poll.close();
+    }
+  }, 120_000);
+});
