@@ -5,6 +5,9 @@
 //   SOCKETPOLL_DELIVERY=thread node run.cjs --addon packages/native/gyp/build/Release/socketpoll_kqueue_emulated.node
 //   bun run.cjs --backend poll          deno run -A run.cjs --backend epoll
 // See harness.cjs for every option. Prints one line per test and `N passed, N failed`.
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
 const h = require('./harness.cjs');
 const { core, test, check, equal, throwsCode, fifo, write, read, close, sleep } = h;
 const { SocketPoll, POLL_READ, POLL_WRITE, POLL_HANGUP, wakeup, currentRuntime } = core;
@@ -331,6 +334,73 @@ test('streams: writableTo and readableFrom carry 256 KiB through a FIFO on this 
   check(got.equals(payload), 'the bytes arrive in order, unchanged');
   poll.close();
   close(r);
+});
+
+test('streams: backpressure: write() says false once the FIFO and the buffer are full, and drain comes when the reader has read', async () => {
+  const poll = poller();
+  const [r, w] = fifo();
+  const writable = core.writableTo(w, { poll, highWaterMark: 16 * 1024 });
+  let drained = false;
+  writable.on('drain', () => (drained = true));
+  const chunk = Buffer.alloc(16 * 1024, 1);
+  let accepted = 0;
+  while (writable.write(chunk)) {
+    accepted += chunk.length;
+    check(accepted <= 1024 * 1024, 'write() never said false');
+  }
+  await sleep(50);
+  check(!drained, "'drain' before anything was read");
+  const buf = Buffer.alloc(65536);
+  let got = 0;
+  for (let i = 0; i < 500 && !drained; i++) {
+    try {
+      got += fs.readSync(r, buf, 0, buf.length, null);
+    } catch (err) {
+      if (!err || err.code !== 'EAGAIN') throw err;
+    }
+    await sleep(2);
+  }
+  check(drained, `no 'drain' after reading ${got} bytes`);
+  writable.destroy();
+  poll.close();
+});
+
+test('streams: autoClose: destroy() closes the fd with autoClose: true, and leaves it open without', async () => {
+  const { execFileSync } = require('node:child_process');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'socketpoll-conformance-'));
+  execFileSync('mkfifo', [path.join(dir, 'f')]);
+  const r = fs.openSync(path.join(dir, 'f'), fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  const w = fs.openSync(path.join(dir, 'f'), fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+  const w2 = fs.openSync(path.join(dir, 'f'), fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+  fs.rmSync(dir, { recursive: true, force: true });
+  const poll = poller();
+  // A FIFO reader sees end of file (read() returns 0) only once every write end is closed.
+  const readerSees = () => {
+    try {
+      return fs.readSync(r, Buffer.alloc(16), 0, 16, null) === 0 ? 'eof' : 'data';
+    } catch (err) {
+      if (err && err.code === 'EAGAIN') return 'open';
+      throw err;
+    }
+  };
+  const kept = core.writableTo(w2, { poll });
+  kept.destroy();
+  await sleep(20);
+  const closing = core.writableTo(w, { poll, autoClose: true });
+  closing.destroy();
+  await sleep(20);
+  equal(readerSees(), 'open', 'with w2 open (its stream had no autoClose)');
+  fs.closeSync(w2);
+  equal(readerSees(), 'eof', 'after closing w2 (w was closed by its autoClose stream)');
+  fs.closeSync(r);
+  poll.close();
+});
+
+test('streams: a flowing readableFrom() holds the process until its data; unref()ed, it does not', () => {
+  const held = h.spawnRuntime('child-stream-ref.cjs', ['ref']);
+  equal({ status: held.status, signal: held.signal, out: held.stdout.trim() }, { status: 0, signal: null, out: 'data x' }, `ref'd (${held.stderr.trim()})`);
+  const free = h.spawnRuntime('child-stream-ref.cjs', ['unref']);
+  equal({ status: free.status, signal: free.signal, out: free.stdout.trim() }, { status: 0, signal: null, out: 'exiting' }, `unref'd (${free.stderr.trim()})`);
 });
 
 test('timers and process exits are delivered through start()', async () => {
