@@ -13,7 +13,9 @@
  * gone, WRITE only if asked, HANGUP/ERROR only once the peer is gone. At the end of a sequence, a
  * started poller reports every level registration whose asked-for condition holds.
  *
- * The batch callback drains what it is told is readable in half of the sequences, as a user does.
+ * The batch callback reacts to each event as a user's would: it reads the fd dry, del()s another
+ * registered fd (whose later events in the same batch must then be cancelled), mod()s the fd, or
+ * stop()s the poller, each at random.
  * FUZZ_RUNS (default 60 sequences per backend and path) and FUZZ_SEED replay a run.
  */
 import fc from 'fast-check';
@@ -27,9 +29,14 @@ const SEED = process.env.FUZZ_SEED === undefined ? Date.now() % 0x7fffffff : Num
 
 type Command = PairCommand | { op: 'start' | 'stop' } | { op: 'turn'; timer: boolean };
 
+/** What the batch callback does after an event, as a user's would: nothing, read the fd dry,
+ * del() another registered fd (its later events in the batch must be cancelled), mod() this fd
+ * (new data; re-arms a oneshot), or stop(). */
+type Reaction = 'none' | 'drain' | 'delOther' | 'modThis' | 'stop';
+
 interface Scenario {
   cmds: Command[];
-  drainInCallback: boolean;
+  reactions: Reaction[]; // used in turn, one per event delivered
 }
 
 function scenarios(modes: readonly PollMode[]): fc.Arbitrary<Scenario> {
@@ -39,7 +46,17 @@ function scenarios(modes: readonly PollMode[]): fc.Arbitrary<Scenario> {
     { weight: 1, arbitrary: fc.record({ op: fc.constant('stop' as const) }) },
     { weight: 4, arbitrary: fc.record({ op: fc.constant('turn' as const), timer: fc.boolean() }) },
   );
-  return fc.record({ cmds: fc.array(command, { minLength: 5, maxLength: 40, size: 'max' }), drainInCallback: fc.boolean() });
+  const reaction = fc.oneof(
+    { weight: 6, arbitrary: fc.constant<Reaction>('none') },
+    { weight: 4, arbitrary: fc.constant<Reaction>('drain') },
+    { weight: 1, arbitrary: fc.constant<Reaction>('delOther') },
+    { weight: 1, arbitrary: fc.constant<Reaction>('modThis') },
+    { weight: 1, arbitrary: fc.constant<Reaction>('stop') },
+  );
+  return fc.record({
+    cmds: fc.array(command, { minLength: 5, maxLength: 40, size: 'max' }),
+    reactions: fc.array(reaction, { minLength: 1, maxLength: 8 }),
+  });
 }
 
 /** What a registration has been since the last batch (or start()): any of it may be reported. */
@@ -52,13 +69,14 @@ interface Since {
 
 const turn = (timer: boolean) => new Promise<void>((r) => (timer ? setTimeout(r, 1) : setImmediate(r)));
 
-async function run(poll: SocketPoll<string>, { cmds, drainInCallback }: Scenario): Promise<void> {
+async function run(poll: SocketPoll<string>, { cmds, reactions }: Scenario): Promise<void> {
   const pairs = newPairs();
   const since = new Map<number, Since>(); // by pair index; dropped when its registration ends
   const failures: string[] = [];
   let started = false;
   let serial = 0;
   let seenAtEnd: Set<number> | undefined; // fds reported in batches after the last command
+  let reacted = 0;
 
   /** Adds the present state to what may be reported; `reset`: forget the past (a batch, start()). */
   const observe = (reset: boolean) => {
@@ -99,11 +117,43 @@ async function run(poll: SocketPoll<string>, { cmds, drainInCallback }: Scenario
       if (ev.events & (POLL_HANGUP | POLL_ERROR) && !p.peerClosed) failures.push(`HANGUP/ERROR with the peer open: ${what}`);
       if (p.reg.mode === 'oneshot' && !s.armed) failures.push(`oneshot not armed: ${what}`);
       if (p.reg.mode === 'oneshot') p.reg.armed = false;
-      if (drainInCallback && ev.events & POLL_READ) {
-        fds.drain(p.a);
-        p.pending = 0;
-      }
     }
+    // Then react to each event in order, as the user's loop would.
+    const reported = batch.map((ev) => ev.fd);
+    const deleted = new Set<number>();
+    batch.forEach((ev, k) => {
+      if (deleted.has(reported[k])) {
+        if (ev.fd !== -1) failures.push(`fd ${reported[k]} del()'d earlier in its batch, still reported: ${JSON.stringify(ev)}`);
+        return;
+      }
+      const i = pairs.findIndex((p) => p.a === ev.fd);
+      if (i < 0 || !pairs[i].reg) return;
+      const p = pairs[i];
+      switch (seenAtEnd ? 'none' : reactions[reacted++ % reactions.length]) { // the end's check changes nothing
+        case 'drain':
+          if (ev.events & POLL_READ) {
+            fds.drain(p.a);
+            p.pending = 0;
+          }
+          break;
+        case 'delOther': {
+          const j = pairs.findIndex((q, n) => n !== i && q.reg !== undefined);
+          if (j < 0) break;
+          deleted.add(pairs[j].a);
+          applyPairCommand(poll, pairs, { op: 'del', pair: j }, () => '');
+          since.delete(j);
+          break;
+        }
+        case 'modThis':
+          applyPairCommand(poll, pairs, { op: 'mod', pair: i, events: p.reg.events, mode: p.reg.mode }, () => `d${serial++}`);
+          since.delete(i);
+          break;
+        case 'stop':
+          poll.stop();
+          started = false;
+          break;
+      }
+    });
     observe(true);
   };
 
