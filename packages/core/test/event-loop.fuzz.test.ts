@@ -2,7 +2,7 @@
  * Model-based fuzzing of event-loop delivery: random sequences of the model's commands on
  * socketpairs (helpers/model.ts) mixed with start(), stop() and loop turns, on every backend and on
  * both delivery paths (uv_poll on the backend's fd where it has one, and the helper thread, which
- * holds a batch it found for the next loop turn).
+ * holds a batch it found for the next loop turn), ref()'d and unref()'d.
  *
  * A batch is collected up to one loop turn before it is delivered, and other callbacks may run in
  * between, so each batch is checked against what held at some time since the previous batch, since
@@ -27,7 +27,7 @@ import { applyPairCommand, newPairs, type Pair, type PairCommand, pairCommands, 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 60);
 const SEED = process.env.FUZZ_SEED === undefined ? Date.now() % 0x7fffffff : Number(process.env.FUZZ_SEED);
 
-type Command = PairCommand | { op: 'start' | 'stop' } | { op: 'turn'; timer: boolean };
+type Command = PairCommand | { op: 'start' | 'stop' | 'ref' | 'unref' } | { op: 'turn'; timer: boolean };
 
 /** What the batch callback does after an event, as a user's would: nothing, read the fd dry,
  * del() another registered fd (its later events in the batch must be cancelled), mod() this fd
@@ -44,6 +44,10 @@ function scenarios(modes: readonly PollMode[]): fc.Arbitrary<Scenario> {
     ...pairCommands(modes, [0, POLL_READ, POLL_WRITE, POLL_READ | POLL_WRITE]),
     { weight: 2, arbitrary: fc.record({ op: fc.constant('start' as const) }) },
     { weight: 1, arbitrary: fc.record({ op: fc.constant('stop' as const) }) },
+    // An unref()'d poller delivers the same batches (the test's timers keep the loop alive); on the
+    // helper-thread path it hands every batch back to the thread instead of holding the next.
+    { weight: 1, arbitrary: fc.record({ op: fc.constant('ref' as const) }) },
+    { weight: 1, arbitrary: fc.record({ op: fc.constant('unref' as const) }) },
     { weight: 4, arbitrary: fc.record({ op: fc.constant('turn' as const), timer: fc.boolean() }) },
   );
   const reaction = fc.oneof(
@@ -172,6 +176,10 @@ async function run(poll: SocketPoll<string>, { cmds, reactions }: Scenario): Pro
         case 'turn':
           await turn(cmd.timer);
           break;
+        case 'ref':
+        case 'unref':
+          poll[cmd.op]();
+          break;
         default: {
           const before = pairs[cmd.pair].reg;
           applyPairCommand(poll, pairs, cmd, () => `d${serial++}`);
@@ -194,6 +202,7 @@ async function run(poll: SocketPoll<string>, { cmds, reactions }: Scenario): Pro
     expect(failures).toEqual([]);
   } finally {
     poll.stop();
+    poll.ref();
     for (const p of pairs) if (p.reg) poll.del(p.a);
     fds.closeAll();
   }
