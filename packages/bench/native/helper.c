@@ -25,8 +25,12 @@
  *                           fd may also carry a hang-up or an error: the "uv-poll-batched" row
  *   uvPollCloseAll()        stops and closes every uvPoll watcher
  *
+ * libuv is looked up in the process when a uvPoll function is first called (dlsym), not linked,
+ * so the addon also loads in a runtime without libuv (Deno, which refuses an addon that needs uv_*
+ * symbols): there only the uvPoll functions throw.
  */
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <errno.h>
 #include <poll.h>
 #include <node_api.h>
@@ -43,6 +47,37 @@
             return NULL;                                                                                               \
         }                                                                                                              \
     } while (0)
+
+static struct {
+    int (*poll_init)(uv_loop_t *, uv_poll_t *, int);
+    int (*poll_start)(uv_poll_t *, int, uv_poll_cb);
+    int (*check_init)(uv_loop_t *, uv_check_t *);
+    int (*check_start)(uv_check_t *, uv_check_cb);
+    int (*check_stop)(uv_check_t *);
+    void (*close)(uv_handle_t *, uv_close_cb);
+    const char *(*strerror)(int);
+} uv;
+
+/* Whether this process has libuv; throws in JS when it has not. */
+static int have_uv(napi_env env)
+{
+    static int state; /* 0: not looked up yet, 1: found, -1: missing */
+    if (state == 0) {
+        *(void **)&uv.poll_init = dlsym(RTLD_DEFAULT, "uv_poll_init");
+        *(void **)&uv.poll_start = dlsym(RTLD_DEFAULT, "uv_poll_start");
+        *(void **)&uv.check_init = dlsym(RTLD_DEFAULT, "uv_check_init");
+        *(void **)&uv.check_start = dlsym(RTLD_DEFAULT, "uv_check_start");
+        *(void **)&uv.check_stop = dlsym(RTLD_DEFAULT, "uv_check_stop");
+        *(void **)&uv.close = dlsym(RTLD_DEFAULT, "uv_close");
+        *(void **)&uv.strerror = dlsym(RTLD_DEFAULT, "uv_strerror");
+        state = uv.poll_init && uv.poll_start && uv.check_init && uv.check_start && uv.check_stop && uv.close &&
+                        uv.strerror
+                    ? 1
+                    : -1;
+    }
+    if (state < 0) napi_throw_error(env, NULL, "bench helper: this runtime has no libuv, so the uv-poll rows cannot run");
+    return state > 0;
+}
 
 static napi_value make_int(napi_env env, int64_t v)
 {
@@ -171,7 +206,7 @@ static struct {
 
 static void on_check(uv_check_t *check)
 {
-    uv_check_stop(check);
+    uv.check_stop(check);
     size_t k = gathered.count;
     gathered.count = 0;
     if (k == 0) return;
@@ -198,7 +233,7 @@ static void on_poll_batched(uv_poll_t *handle, int status, int events)
         /* The only cases where a socket may carry a hang-up or an error: ask the kernel. */
         struct pollfd pfd = { .fd = w->fd, .events = POLLIN | POLLPRI | POLLRDHUP };
         revents = poll(&pfd, 1, 0) < 0 ? POLLNVAL : pfd.revents;
-        if (status < 0) uv_poll_start(handle, UV_READABLE | UV_DISCONNECT, on_poll_batched);
+        if (status < 0) uv.poll_start(handle, UV_READABLE | UV_DISCONNECT, on_poll_batched);
     } else {
         if (events & UV_READABLE) revents |= POLLIN;
         if (events & UV_PRIORITIZED) revents |= POLLPRI;
@@ -206,7 +241,7 @@ static void on_poll_batched(uv_poll_t *handle, int status, int events)
     if (gathered.count == gathered.capacity) return; /* the level-triggered fd comes back next turn */
     gathered.out[2 * gathered.count] = w->fd;
     gathered.out[2 * gathered.count + 1] = revents;
-    if (gathered.count++ == 0) uv_check_start(&gathered.check, on_check);
+    if (gathered.count++ == 0) uv.check_start(&gathered.check, on_check);
 }
 
 static void on_poll(uv_poll_t *handle, int status, int events)
@@ -239,6 +274,7 @@ static napi_value js_uv_poll(napi_env env, napi_callback_info info)
     size_t argc = 3;
     bool exact = false;
     CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+    if (!have_uv(env)) return NULL;
     if (argc < 2 || napi_get_value_int32(env, argv[0], &fd) != napi_ok) {
         napi_throw_type_error(env, NULL, "uvPoll(fd: number, callback: (fd) => void)");
         return NULL;
@@ -258,10 +294,10 @@ static napi_value js_uv_poll(napi_env env, napi_callback_info info)
     CHECK(napi_create_reference(env, argv[1], 1, &w->callback));
     CHECK(napi_create_string_utf8(env, "benchUvPoll", NAPI_AUTO_LENGTH, &name));
     CHECK(napi_async_init(env, NULL, name, &w->context));
-    int rc = uv_poll_init(loop, &w->handle, fd);
-    if (rc == 0) rc = uv_poll_start(&w->handle, UV_READABLE, on_poll);
+    int rc = uv.poll_init(loop, &w->handle, fd);
+    if (rc == 0) rc = uv.poll_start(&w->handle, UV_READABLE, on_poll);
     if (rc != 0) {
-        napi_throw_error(env, NULL, uv_strerror(rc));
+        napi_throw_error(env, NULL, uv.strerror(rc));
         return NULL;
     }
     w->next = watches;
@@ -279,6 +315,7 @@ static napi_value js_uv_poll_batched(napi_env env, napi_callback_info info)
     napi_value argv[3], name;
     size_t argc = 3, nfds = 0, cap = 0;
     CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+    if (!have_uv(env)) return NULL;
     int32_t *fds = argc == 3 ? get_i32(env, argv[0], &nfds) : NULL;
     int32_t *out = argc == 3 ? get_i32(env, argv[1], &cap) : NULL;
     if (!fds || !out || cap < 2 || gathered.callback) {
@@ -288,7 +325,7 @@ static napi_value js_uv_poll_batched(napi_env env, napi_callback_info info)
     uv_loop_t *loop;
     CHECK(napi_get_uv_event_loop(env, &loop));
     if (!gathered.check_ready) {
-        uv_check_init(loop, &gathered.check);
+        uv.check_init(loop, &gathered.check);
         gathered.check_ready = 1;
     }
     gathered.env = env;
@@ -309,11 +346,11 @@ static napi_value js_uv_poll_batched(napi_env env, napi_callback_info info)
         w->fd = fds[i];
         w->batched = 1;
         w->handle.data = w;
-        int rc = uv_poll_init(loop, &w->handle, w->fd);
-        if (rc == 0) rc = uv_poll_start(&w->handle, UV_READABLE | UV_DISCONNECT, on_poll_batched);
+        int rc = uv.poll_init(loop, &w->handle, w->fd);
+        if (rc == 0) rc = uv.poll_start(&w->handle, UV_READABLE | UV_DISCONNECT, on_poll_batched);
         if (rc != 0) {
             free(w);
-            napi_throw_error(env, NULL, uv_strerror(rc));
+            napi_throw_error(env, NULL, uv.strerror(rc));
             return NULL;
         }
         w->next = watches;
@@ -332,10 +369,10 @@ static napi_value js_uv_poll_close_all(napi_env env, napi_callback_info info)
             napi_delete_reference(env, w->callback);
             napi_async_destroy(env, w->context);
         }
-        uv_close((uv_handle_t *)&w->handle, on_closed);
+        uv.close((uv_handle_t *)&w->handle, on_closed);
     }
     if (gathered.callback) {
-        uv_check_stop(&gathered.check);
+        uv.check_stop(&gathered.check);
         gathered.count = 0;
         napi_delete_reference(env, gathered.callback);
         napi_delete_reference(env, gathered.buffer);

@@ -122,9 +122,13 @@ function makeMeter(onDone) {
 }
 
 // JS-side I/O as user code does it: fs.readSync / fs.writeSync (EAGAIN throws; it is rare here).
+// Deno's fs takes only fds Deno opened itself, and these come from the helper: there (or with
+// SOCKETPOLL_BENCH_IO=helper, to compare like with like) the helper's read1/write1 do the I/O.
+const helperIo = typeof globalThis.Deno !== 'undefined' || process.env.SOCKETPOLL_BENCH_IO === 'helper';
 const rbuf = Buffer.alloc(64);
 const one = Buffer.from('x');
 function fsRead(fd) {
+  if (helperIo) return helper.read1(fd);
   try {
     return fs.readSync(fd, rbuf, 0, 64, null);
   } catch (e) {
@@ -133,6 +137,7 @@ function fsRead(fd) {
   }
 }
 function fsWrite(fd) {
+  if (helperIo) return helper.write1(fd);
   try {
     return fs.writeSync(fd, one, 0, 1, null);
   } catch (e) {

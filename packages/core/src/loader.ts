@@ -45,7 +45,8 @@ export interface NativePoller {
 
 /** @internal */
 export interface NativeAddon {
-  Poller: new (maxEvents: number, buffer: Int32Array) => NativePoller;
+  /** syncCleanup: a synchronous environment cleanup hook instead of an async one (Deno). */
+  Poller: new (maxEvents: number, buffer: Int32Array, syncCleanup?: boolean) => NativePoller;
   wakeupById(id: number): number;
   readEach(fds: Int32Array, buffer: Uint8Array, chunkSize: number, results: Int32Array): void;
   writeEach(fds: Int32Array, buffer: Uint8Array, chunkSize: number, lengths: Int32Array, results: Int32Array): void;

@@ -19,6 +19,7 @@ import { type EventsOptions, iterateEvents } from './iterate';
 import { type OnceOptions, onceReady } from './once';
 import { type DeliveryPath, prefersUvPoll } from './delivery';
 import { blockingWait } from './wait-slices';
+import { currentRuntime } from './runtime';
 import {
   checkPid,
   checkTimerMs,
@@ -271,7 +272,8 @@ export class SocketPoll<T = unknown> {
     this.#buffer = new Int32Array(maxEvents * 3);
     const uvPoll = prefersUvPoll(this.#backend.addon);
     try {
-      this.#native = new this.#backend.addon.Poller(maxEvents, this.#buffer);
+      // Deno: a synchronous cleanup hook (its async ones are freed twice when they remove themselves).
+      this.#native = new this.#backend.addon.Poller(maxEvents, this.#buffer, currentRuntime().name === 'deno');
     } catch (err) {
       const e = err as { errno?: number };
       if (typeof e.errno === 'number') throw systemError(e.errno, 'new', 'SocketPoll_new', this.backendName);

@@ -449,6 +449,21 @@ test('ref: a started poller keeps the process alive until its batch arrives', ()
   equal({ status: r.status, signal: r.signal, out: r.stdout.trim() }, { status: 0, signal: null, out: 'batch' }, `child (${r.stderr.trim()})`);
 });
 
+test('teardown: a process that exits on an uncaught exception with pollers open (started or not) exits with it, not a crash', () => {
+  const r = h.spawnRuntime('child-teardown.cjs', ['uncaught']);
+  equal({ status: r.status, signal: r.signal }, { status: 1, signal: null }, `child (${r.stderr.trim().split('\n').slice(-2).join(' | ')})`);
+  check(r.stderr.includes('uncaught, on purpose'), `the exception is reported (${r.stderr.trim().slice(0, 200)})`);
+});
+
+test(
+  'teardown: terminating a worker with pollers open (started or not) leaves the process running',
+  () => {
+    const r = h.spawnRuntime('child-teardown.cjs', ['worker']);
+    equal({ status: r.status, signal: r.signal, out: r.stdout.trim() }, { status: 0, signal: null, out: 'terminated' }, `child (${r.stderr.trim().slice(0, 200)})`);
+  },
+  noWorkers,
+);
+
 test('typed errors: EEXIST, ENOENT, bad arguments, busy and closed pollers', async () => {
   const poll = poller();
   const [r] = fifo();

@@ -5,7 +5,8 @@
 // lives in @socketpoll/core's TypeScript; per-backend behaviour lives in the C backends.
 //
 // JS surface (used only by @socketpoll/core):
-//   new Poller(maxEvents, buffer: Int32Array)   buffer holds 3 ints per event: fd, events, token
+//   new Poller(maxEvents, buffer: Int32Array, syncCleanup?)   buffer holds 3 ints per event: fd,
+//     events, token; syncCleanup: a synchronous environment cleanup hook (see PollState::AddHook)
 //   add(fd, events, token) / mod(fd, events, token) / del(fd) / wakeup()  -> 0 or -errno
 //   wait(timeoutMs) -> count written to buffer, or -errno
 //   start(onBatch(count), useUvPoll, scheduleResume) -> 0 or -errno; stop(); ref(); unref(); close()
@@ -26,9 +27,9 @@
 //   fdStatus / setNonBlocking / readInto / writeFrom / writeChunks / shutdownWrite: one fd, see fd_io.cc
 //
 // Lifetime: each poller's C object and event-loop watcher live in a PollState shared by the JS
-// object and an async cleanup hook, so a poller is released by close(), by garbage collection, or
-// when its environment (main thread or worker) tears down — whichever comes first — and the loop
-// handle is closed before the memory is freed.
+// object and a cleanup hook (async where there is libuv, see PollState::AddHook), so a poller is
+// released by close(), by garbage collection, or when its environment (main thread or worker)
+// tears down — whichever comes first — and the loop handle is closed before the memory is freed.
 #include <napi.h>
 
 #include <atomic>
@@ -71,10 +72,13 @@ struct PollState {
   napi_env env = nullptr;
   SocketPoll_T poll = nullptr;
   Watcher* watcher = nullptr;
-  napi_async_cleanup_hook_handle hook = nullptr;
+  napi_async_cleanup_hook_handle hook = nullptr;  // the async cleanup hook, while registered
+  bool sync_hook = false;        // a synchronous cleanup hook is registered instead (no libuv)
+  bool in_env_cleanup = false;   // that hook is running: the runtime removes it itself
+  bool hook_owns = false;        // the cleanup hook holds one of the owners
   uint32_t id = 0;
   std::atomic<uint32_t> wakeups{0};  // counted before each SocketPoll_wakeup, from any thread
-  int owners = 2;  // the JS object and the cleanup hook
+  int owners = 1;  // the JS object, and the cleanup hook once registered (AddHook)
   bool released = false;
 
   int Wakeup() {
@@ -103,13 +107,37 @@ struct PollState {
 
   static void OnWatcherClosed(void* arg) { static_cast<PollState*>(arg)->RemoveHook(); }
 
+  // Registers the cleanup hook that releases this poller when its environment tears down: an
+  // async hook, because closing a uv_poll_t completes on a later loop turn; or, when the caller asks
+  // (@socketpoll/core does on Deno), a synchronous one. Deno frees an async hook's handle a second
+  // time when the hook removes itself, as Node requires a hook to do: a double free when a worker
+  // with an open poller is terminated, or when a process exits on an uncaught exception. There
+  // every watcher is a helper thread, joined before Close() returns, so a synchronous hook is enough.
+  void AddHook(bool synchronous) {
+    napi_status status = synchronous ? napi_add_env_cleanup_hook(env, OnEnvCleanup, this)
+                                     : napi_add_async_cleanup_hook(env, OnEnvTeardown, this, &hook);
+    if (status != napi_ok) {
+      hook = nullptr;
+      return;  // released by close() or garbage collection only
+    }
+    sync_hook = hook == nullptr;
+    hook_owns = true;
+    owners++;
+  }
+
   void RemoveHook() {
     if (hook != nullptr) {
       napi_async_cleanup_hook_handle h = hook;
       hook = nullptr;
       napi_remove_async_cleanup_hook(h);
+    } else if (sync_hook) {
+      sync_hook = false;
+      if (!in_env_cleanup) napi_remove_env_cleanup_hook(env, OnEnvCleanup, this);
     }
-    Drop();
+    if (hook_owns) {
+      hook_owns = false;
+      Drop();
+    }
   }
 
   void Drop() {
@@ -120,6 +148,12 @@ struct PollState {
   // the hook is removed, i.e. until the loop handle is closed.
   static void OnEnvTeardown(napi_async_cleanup_hook_handle, void* arg) {
     static_cast<PollState*>(arg)->Release();
+  }
+
+  static void OnEnvCleanup(void* arg) {
+    auto* self = static_cast<PollState*>(arg);
+    self->in_env_cleanup = true;
+    self->Release();  // may delete self
   }
 };
 
@@ -176,10 +210,7 @@ class Poller : public Napi::ObjectWrap<Poller>, public Sink {
     state_->env = env;
     state_->poll = poll;
     state_->id = RegistryAdd(state_);
-    if (napi_add_async_cleanup_hook(env, PollState::OnEnvTeardown, state_, &state_->hook) != napi_ok) {
-      state_->hook = nullptr;
-      state_->owners = 1;
-    }
+    state_->AddHook(info.Length() > 2 && info[2].ToBoolean().Value());
     buffer_ref_ = Napi::Persistent(buffer);
     buffer_ = buffer.Data();
     max_events_ = max_events;
