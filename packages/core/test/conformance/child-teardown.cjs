@@ -2,18 +2,12 @@
 // Child process: an environment torn down while two pollers are open, one started and one never
 // started, which their cleanup hooks then release. `uncaught`: the process exits on an uncaught exception (status 1).
 // `worker`: a worker with such a poller is terminated; the process goes on and prints 'terminated'.
-const { execFileSync } = require('node:child_process');
-const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
+const openFifo = require('./fifo.cjs');
 const core = process.env.SOCKETPOLL_CONFORMANCE_CORE;
 const options = JSON.parse(process.env.SOCKETPOLL_CONFORMANCE_OPTIONS);
 
 function openPollers(SocketPoll, POLL_READ) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'socketpoll-child-'));
-  execFileSync('mkfifo', [path.join(dir, 'f')]);
-  const r = fs.openSync(path.join(dir, 'f'), fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
-  fs.rmSync(dir, { recursive: true, force: true });
+  const [r] = openFifo();
   const started = new SocketPoll(options);
   started.add(r, POLL_READ);
   started.start(() => {});

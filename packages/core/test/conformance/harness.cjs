@@ -11,10 +11,10 @@
 //                         (e.g. `qemu-aarch64-static -L /usr/aarch64-linux-gnu /opt/node/bin/node`);
 //                         default: process.execPath (plus `run -A` on Deno)
 //   SOCKETPOLL_DELIVERY   uvpoll|thread, passed on to core (and to child processes)
-const { execFileSync, spawnSync } = require('node:child_process');
+const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
+const openFifo = require('./fifo.cjs');
 
 function option(flag, envName) {
   const i = process.argv.indexOf(flag);
@@ -49,16 +49,10 @@ function spawnRuntime(script, args = [], timeoutMs = 15000) {
   return { status: r.status, signal: r.signal, stdout: r.stdout ?? '', stderr: r.stderr ?? '', ms: Date.now() - started, error: r.error };
 }
 
-let fifoCount = 0;
 const opened = new Set();
-/** A FIFO's [read end, write end], both non-blocking; the FIFO itself is unlinked at once. */
+/** A FIFO's [read end, write end] (fifo.cjs), closed after each test. */
 function fifo() {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'socketpoll-conformance-'));
-  const name = path.join(dir, `f${fifoCount++}`);
-  execFileSync('mkfifo', [name]);
-  const r = fs.openSync(name, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
-  const w = fs.openSync(name, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
-  fs.rmSync(dir, { recursive: true, force: true });
+  const [r, w] = openFifo();
   opened.add(r);
   opened.add(w);
   return [r, w];
