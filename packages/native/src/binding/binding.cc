@@ -27,7 +27,7 @@
 //   fdStatus / setNonBlocking / readInto / writeFrom / writeChunks / shutdownWrite: one fd, see fd_io.cc
 //
 // Lifetime: each poller's C object and event-loop watcher live in a PollState shared by the JS
-// object and a cleanup hook (async where there is libuv, see PollState::AddHook), so a poller is
+// object and a cleanup hook (async, or synchronous on Deno: see PollState::AddHook), so a poller is
 // released by close(), by garbage collection, or when its environment (main thread or worker)
 // tears down — whichever comes first — and the loop handle is closed before the memory is freed.
 #include <napi.h>
@@ -73,9 +73,8 @@ struct PollState {
   SocketPoll_T poll = nullptr;
   Watcher* watcher = nullptr;
   napi_async_cleanup_hook_handle hook = nullptr;  // the async cleanup hook, while registered
-  bool sync_hook = false;        // a synchronous cleanup hook is registered instead (no libuv)
+  bool sync_hook = false;        // a synchronous cleanup hook is registered instead (Deno)
   bool in_env_cleanup = false;   // that hook is running: the runtime removes it itself
-  bool hook_owns = false;        // the cleanup hook holds one of the owners
   uint32_t id = 0;
   std::atomic<uint32_t> wakeups{0};  // counted before each SocketPoll_wakeup, from any thread
   int owners = 1;  // the JS object, and the cleanup hook once registered (AddHook)
@@ -121,11 +120,11 @@ struct PollState {
       return;  // released by close() or garbage collection only
     }
     sync_hook = hook == nullptr;
-    hook_owns = true;
-    owners++;
+    owners++;  // the hook's share, dropped by RemoveHook()
   }
 
   void RemoveHook() {
+    bool registered = hook != nullptr || sync_hook;
     if (hook != nullptr) {
       napi_async_cleanup_hook_handle h = hook;
       hook = nullptr;
@@ -134,10 +133,7 @@ struct PollState {
       sync_hook = false;
       if (!in_env_cleanup) napi_remove_env_cleanup_hook(env, OnEnvCleanup, this);
     }
-    if (hook_owns) {
-      hook_owns = false;
-      Drop();
-    }
+    if (registered) Drop();
   }
 
   void Drop() {
