@@ -10,6 +10,7 @@ const BINDING_SOURCES = [
   'src/binding/batch_io.cc',
   'src/binding/fd_io.cc',
   'src/binding/fd_watcher.cc',
+  'src/binding/serial.cc',
   'src/binding/thread_watcher.cc',
   'src/poll/SocketPoll_common.c',
 ];

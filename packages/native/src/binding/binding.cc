@@ -25,6 +25,7 @@
 //   uvPollAvailable (module value): this process exports the libuv functions fd_watcher.cc needs
 //   readEach / writeEach (module functions): batched read(2)/write(2), see batch_io.cc
 //   fdStatus / setNonBlocking / readInto / writeFrom / writeChunks / shutdownWrite: one fd, see fd_io.cc
+//   serialOpen / serialConfigure / serialSetBaudRate / ... / serialClose: a serial port's line settings, see serial.cc
 //
 // Lifetime: each poller's C object and event-loop watcher live in a PollState shared by the JS
 // object and a cleanup hook (async, or synchronous on Deno: see PollState::AddHook), so a poller is
@@ -42,6 +43,7 @@
 #include "batch_io.h"
 #include "fd_io.h"
 #include "poll/SocketPoll.h"
+#include "serial.h"
 #include "watcher.h"
 
 namespace socketpoll {
@@ -478,6 +480,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("readEach", Napi::Function::New<ReadEach>(env, "readEach"));
   exports.Set("writeEach", Napi::Function::New<WriteEach>(env, "writeEach"));
   RegisterFdIo(env, exports);
+  RegisterSerial(env, exports);
   exports.Set("constants", [&] {
     Napi::Object c = Napi::Object::New(env);
     c.Set("POLL_READ", POLL_READ);
