@@ -5,7 +5,8 @@
 //   - each source selector folder (platforms.ts sourceSelectors()): package.json with its
 //     os/cpu/libc and a dependency on the source package, README.md, LICENSE;
 //   - @socketpoll/core's optionalDependencies (the prebuilts and the selectors);
-//   - the changesets `fixed` group (core, the source package and all of the above share a version).
+//   - the changesets `fixed` group (core, the source package, all of the above and every other
+//     published workspace package that depends on core share a version).
 // Versions follow core's; repository/homepage/bugs/license are copied from core's manifest.
 const fs = require('node:fs');
 const path = require('node:path');
@@ -110,9 +111,22 @@ function expectedFiles() {
   const optional = Object.fromEntries(names.map((n) => [n, 'workspace:*']));
   if (JSON.stringify(core.optionalDependencies) !== JSON.stringify(optional)) files[coreManifestFile] = json({ ...core, optionalDependencies: optional });
   const changeset = readJson(changesetFile);
-  const fixed = [['@socketpoll/core', table.SOURCE_PACKAGE.packageName, ...names]];
+  const fixed = [['@socketpoll/core', table.SOURCE_PACKAGE.packageName, ...names, ...packagesOnCore(names)]];
   if (JSON.stringify(changeset.fixed) !== JSON.stringify(fixed)) files[changesetFile] = json({ ...changeset, fixed });
   return files;
+}
+
+/** Published (not private) workspace packages, other than `generated`, that depend on core, by name. */
+function packagesOnCore(generated) {
+  const out = [];
+  for (const dir of fs.readdirSync(path.join(root, 'packages'))) {
+    const file = path.join(root, 'packages', dir, 'package.json');
+    if (!fs.existsSync(file)) continue;
+    const pkg = readJson(file);
+    if (pkg.private || generated.includes(pkg.name) || !pkg.dependencies?.['@socketpoll/core']) continue;
+    out.push(pkg.name);
+  }
+  return out.sort();
 }
 
 /** Files in a generated package folder that the generator does not own (the binary aside). */
