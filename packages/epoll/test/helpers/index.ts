@@ -56,8 +56,8 @@ export const DIST = path.resolve(__dirname, '../../dist/index.js');
  * native fd helper: socketpair, pipe, write, read, close…) in scope. Returns status, signal,
  * output and the time it took.
  */
-export function child(script: string, options: { timeout?: number; env?: NodeJS.ProcessEnv; args?: string[] } = {}) {
-  const prelude = `const { Epoll, setPollerOptions } = require(${JSON.stringify(DIST)}); const fds = require(${JSON.stringify(fds.HELPER_PATH)});\n`;
+export function child(script: string, options: { timeout?: number; env?: NodeJS.ProcessEnv; args?: string[]; bare?: boolean } = {}) {
+  const prelude = options.bare ? '' : `const { Epoll, setPollerOptions } = require(${JSON.stringify(DIST)}); const fds = require(${JSON.stringify(fds.HELPER_PATH)});\n`;
   const start = Date.now();
   const r = spawnSync(process.execPath, [...(options.args ?? []), '-e', prelude + script], {
     encoding: 'utf8',
