@@ -5,8 +5,8 @@
 //   - each source selector folder (platforms.ts sourceSelectors()): package.json with its
 //     os/cpu/libc and a dependency on the source package, README.md, LICENSE;
 //   - @socketpoll/core's optionalDependencies (the prebuilts and the selectors);
-//   - the changesets `fixed` group (core, the source package, all of the above and every other
-//     published workspace package that depends on core share a version).
+//   - the changesets `fixed` group (core, the source package, all of the above and the packages
+//     built on core listed in COMPANION_PACKAGES share a version).
 // Versions follow core's; repository/homepage/bugs/license are copied from core's manifest.
 const fs = require('node:fs');
 const path = require('node:path');
@@ -17,6 +17,9 @@ const coreManifestFile = path.join(root, 'packages', 'core', 'package.json');
 const changesetFile = path.join(root, '.changeset', 'config.json');
 const readJson = (file) => JSON.parse(fs.readFileSync(file, 'utf8'));
 const json = (value) => `${JSON.stringify(value, null, 2)}\n`;
+
+/** Published packages built on core that are released with it, in the same `fixed` group. */
+const COMPANION_PACKAGES = ['@socketpoll/epoll'];
 
 const LIBC_WORDS = { glibc: 'glibc', musl: 'musl' };
 const OS_WORDS = { linux: 'Linux', darwin: 'macOS' };
@@ -111,22 +114,9 @@ function expectedFiles() {
   const optional = Object.fromEntries(names.map((n) => [n, 'workspace:*']));
   if (JSON.stringify(core.optionalDependencies) !== JSON.stringify(optional)) files[coreManifestFile] = json({ ...core, optionalDependencies: optional });
   const changeset = readJson(changesetFile);
-  const fixed = [['@socketpoll/core', table.SOURCE_PACKAGE.packageName, ...names, ...packagesOnCore(names)]];
+  const fixed = [['@socketpoll/core', table.SOURCE_PACKAGE.packageName, ...names, ...COMPANION_PACKAGES]];
   if (JSON.stringify(changeset.fixed) !== JSON.stringify(fixed)) files[changesetFile] = json({ ...changeset, fixed });
   return files;
-}
-
-/** Published (not private) workspace packages, other than `generated`, that depend on core, by name. */
-function packagesOnCore(generated) {
-  const out = [];
-  for (const dir of fs.readdirSync(path.join(root, 'packages'))) {
-    const file = path.join(root, 'packages', dir, 'package.json');
-    if (!fs.existsSync(file)) continue;
-    const pkg = readJson(file);
-    if (pkg.private || generated.includes(pkg.name) || !pkg.dependencies?.['@socketpoll/core']) continue;
-    out.push(pkg.name);
-  }
-  return out.sort();
 }
 
 /** Files in a generated package folder that the generator does not own (the binary aside). */
