@@ -69,7 +69,7 @@ async function main() {
     poll.start((events) => {
       batches++;
       for (const { fd, events: ready, data: fifo } of events) {
-        if (fd < 0) continue; // cancelled by a del() earlier in this batch
+        if (!(ready & POLL_READ)) continue; // a writer's close comes as POLL_HANGUP with POLL_READ
         let text = '';
         for (;;) {
           let n;

@@ -22,7 +22,7 @@ let received = '';
 poll.add(fd, POLL_READ, { name: 'readings' });
 poll.start((events) => {
   for (const { fd, events: ready, data } of events) {
-    if (fd < 0) continue; // cancelled by del() earlier in this batch
+    if (!(ready & POLL_READ)) continue; // a hang-up comes with POLL_READ: the read sees the end of file
     const n = readSome(fd);
     if (n > 0) received += buf.toString('utf8', 0, n);
     // A FIFO reports POLL_HANGUP once its last writer has closed, and keeps reporting it (level

@@ -26,8 +26,8 @@ poll.add(ticks, POLL_READ, 'timer');
 
 let expirations = 0n;
 poll.start((events) => {
-  for (const { fd, data } of events) {
-    if (fd < 0) continue;
+  for (const { fd, events: ready, data } of events) {
+    if (!(ready & POLL_READ)) continue;
     fs.readSync(fd, counter, 0, 8, null); // reading resets the counter: level mode stops reporting it
     const value = counter.readBigUInt64LE();
     if (data === 'timer') {

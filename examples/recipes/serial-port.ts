@@ -24,7 +24,6 @@ const buf = Buffer.alloc(1024);
 poll.add(fd, POLL_READ | POLL_WRITE);
 poll.start((events) => {
   for (const { fd, events: ready } of events) {
-    if (fd < 0) continue;
     if (ready & (POLL_HANGUP | POLL_ERROR)) return finish('device gone');
     if (ready & POLL_WRITE && pending.length > 0) {
       pending = pending.subarray(fs.writeSync(fd, pending));

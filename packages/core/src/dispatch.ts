@@ -155,7 +155,7 @@ export class Dispatcher {
     let failure: unknown;
     for (let i = 0; i < events.length; i++) {
       const ev = events[i];
-      if (ev.fd < 0) continue; // cancelled by a del() earlier in this batch
+      if (ev.cancelled) continue; // its fd was deleted earlier in this batch
       const claim = this.#claims.get(ev.fd);
       if (claim === undefined || claim.target !== ev.data) {
         this.#foreign(ev.fd);

@@ -9,13 +9,28 @@
  * @module
  */
 
-/** Data to read, or a peer's close to read as end-of-file. */
+/**
+ * Data to read, or the end of file to read (`read()` returns 0 bytes). Also reported with
+ * `POLL_HANGUP` or `POLL_ERROR` when the registration asked for it, so a handler that tests only
+ * `POLL_READ` reads and sees the end of file or the error.
+ */
 export const POLL_READ = 0x01;
-/** Room to write. */
+/**
+ * Room to write. Also reported with `POLL_HANGUP` or `POLL_ERROR` when the registration asked for
+ * it, so the write surfaces `EPIPE` or the error.
+ */
 export const POLL_WRITE = 0x02;
-/** An error condition on the fd. Always reported; asking for it is allowed and changes nothing. */
+/**
+ * An error condition on the fd. Always reported; asking for it is allowed and changes nothing. The
+ * `POLL_READ`/`POLL_WRITE` the registration asked for come with it (unless `exactEvents`).
+ */
 export const POLL_ERROR = 0x04;
-/** Hang-up: both directions are closed (pipe writer gone, socket fully shut down). Always reported. */
+/**
+ * Hang-up: both directions are closed (pipe writer gone, socket fully shut down). Always reported.
+ * The `POLL_READ`/`POLL_WRITE` the registration asked for come with it, as libuv, Python's
+ * `selectors` and tokio report a hang-up, so a reader reads the end of file; register with
+ * `{ exactEvents: true }` for the kernel's bits alone.
+ */
 export const POLL_HANGUP = 0x08;
 /**
  * Urgent or priority data: `EPOLLPRI`/`POLLPRI`. Linux sysfs GPIO `value` files signal edges with it;
@@ -77,3 +92,5 @@ export const MODE_BITS: Readonly<Record<PollMode, number>> = { level: 0, edge: 0
 export const SUPPORTS_BITS: Readonly<Record<PollMode, number>> = { level: 0x1, edge: 0x2, oneshot: 0x4 };
 /** @internal POLL_UNPOLLABLE_READY of the C interface (`unpollable: 'ready'`) */
 export const UNPOLLABLE_READY_BIT = 0x400;
+/** @internal POLL_EXACT_EVENTS of the C interface (`exactEvents: true`) */
+export const EXACT_EVENTS_BIT = 0x800;

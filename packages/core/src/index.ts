@@ -6,7 +6,10 @@
  * import { SocketPoll, POLL_READ } from '@socketpoll/core';
  * const poll = new SocketPoll();
  * poll.add(fd, POLL_READ, 'my fifo');
- * poll.start((events) => console.log(events));   // [{ fd, events: POLL_READ, data: 'my fifo' }]
+ * poll.start((events) => {
+ *   console.log(events);                       // [{ fd, events: POLL_READ, data: 'my fifo' }]
+ *   poll.close();                              // or read the fd: level mode reports it until drained
+ * });
  * ```
  * @packageDocumentation
  */

@@ -12,7 +12,7 @@ import {
   sourceError,
   systemError,
 } from './errors';
-import { type BackendName, MODE_BITS, POLL_ALL, UNPOLLABLE_READY_BIT, type PollMode, SUPPORTS_BITS } from './flags';
+import { type BackendName, EXACT_EVENTS_BIT, MODE_BITS, POLL_ALL, UNPOLLABLE_READY_BIT, type PollMode, SUPPORTS_BITS } from './flags';
 import { loadBackend, type LoadedBackend, type NativeAddon, type NativePoller } from './loader';
 import { abortError, checkOptions, checkSignal } from './abort';
 import { type EventsOptions, iterateEvents } from './iterate';
@@ -68,24 +68,42 @@ export interface RegisterOptions {
   mode?: PollMode;
   /** See {@link Unpollable}. Default: the constructor's `unpollable`, else `'error'`. `mod` keeps it. */
   unpollable?: Unpollable;
+  /**
+   * Report the kernel's own bits only. By default a hang-up or an error (`POLL_HANGUP`,
+   * `POLL_ERROR`) also reports the `POLL_READ`/`POLL_WRITE` this registration asked for, so that the
+   * obvious handler reads the end of file or meets the error instead of being woken again and
+   * again; with `exactEvents: true` an fd at end of file with no data left is `POLL_HANGUP` alone
+   * on epoll and poll (kqueue reports its `EV_EOF` as readable). For code that translates the bits
+   * itself (an `epoll`-compatible layer). Default `false`; `mod` keeps it when omitted.
+   *
+   * ```ts
+   * poll.add(fd, POLL_READ, conn, { exactEvents: true });
+   * ```
+   */
+  exactEvents?: boolean;
 }
 
 /** One ready fd, expired timer or exited process. */
 export interface PollEvent<T = unknown> {
-  /**
-   * The file descriptor; `-1` once the entry was cancelled by `del()` during its batch; `NaN` for a
-   * timer or a process (see `source`), so `fd < 0` is true for cancelled entries only.
-   */
+  /** The file descriptor; `NaN` for a timer or a process (see `source`). */
   fd: number;
   /**
    * What happened: `POLL_READ | POLL_WRITE | POLL_ERROR | …` for an fd, `POLL_TIMER` for a timer,
-   * `POLL_EXIT` for a process; `0` once cancelled.
+   * `POLL_EXIT` for a process; `0` once cancelled (see `cancelled`), so a handler that tests the
+   * flags never acts on a cancelled entry.
    */
   events: number;
-  /** The data given to `add()`/`mod()` (or `addTimer()`/`addProcess()`); `undefined` once cancelled. */
+  /** The data given to `add()`/`mod()` (or `addTimer()`/`addProcess()`). */
   data: T;
-  /** The handle of the timer or process this event is for; `undefined` for an fd (and once cancelled). */
+  /** The handle of the timer or process this event is for; `undefined` for an fd. */
   source?: PollSource;
+  /**
+   * `true` once `del()` (or `close()`) cancelled this entry during its batch: its fd was
+   * unregistered after the batch was collected, and whatever the entry said is no longer to be
+   * acted upon. `fd`, `data` and `source` stay as they were (the entry you are handling can still
+   * be closed with its fd: `poll.del(ev.fd); fs.closeSync(ev.fd)`); `events` becomes 0.
+   */
+  cancelled?: true;
 }
 
 /**
@@ -104,7 +122,8 @@ export type BatchCallback<T> = (events: PollEvent<T>[]) => void;
 
 interface Registration<T> {
   token: number;
-  unpollableBit: number;
+  /** POLL_UNPOLLABLE_READY and POLL_EXACT_EVENTS, as asked for. */
+  optionBits: number;
   events: number;
   mode: PollMode;
   data: T;
@@ -167,7 +186,7 @@ const MODES: readonly PollMode[] = ['level', 'edge', 'oneshot'];
  * poll.add(fd, POLL_READ, { name: 'sensor' });      // epoll on Linux, kqueue on macOS
  * poll.start((events) => {                        // one call per batch, on Node's event loop
  *   for (const { fd, events: ready, data } of events) {
- *     if (fd < 0) continue;                       // cancelled by del() earlier in this batch
+ *     if (ready & POLL_HANGUP) { poll.del(fd); fs.closeSync(fd); }   // later entries of fd: events 0
  *     console.log(data.name, ready);
  *   }
  * });
@@ -318,11 +337,13 @@ export class SocketPoll<T = unknown> {
     checkFd(fd);
     checkEvents(events);
     const mode = checkMode(checkOptions<RegisterOptions>(options).mode, 'level');
-    const unpollableBit = checkUnpollable(options?.unpollable ?? this.#unpollable, 'options.unpollable');
+    const optionBits =
+      checkUnpollable(options?.unpollable ?? this.#unpollable, 'options.unpollable') |
+      checkExactEvents(options?.exactEvents, 0);
     const token = this.#token();
-    const rc = this.#native.add(fd, events | MODE_BITS[mode] | unpollableBit, token);
+    const rc = this.#native.add(fd, events | MODE_BITS[mode] | optionBits, token);
     if (rc < 0) throw this.#failure(rc, 'add', fd);
-    this.#regs.set(fd, { token, unpollableBit, events, mode, data: data as T });
+    this.#regs.set(fd, { token, optionBits, events, mode, data: data as T });
     return this;
   }
 
@@ -347,11 +368,12 @@ export class SocketPoll<T = unknown> {
     // A new token: an event the kernel reported before this call and not yet delivered (a helper
     // thread's batch waiting for the loop) is dropped; the kernel reports again what still holds.
     const token = this.#token();
-    const unpollableBit =
-      options?.unpollable !== undefined
+    const kept = reg?.optionBits ?? 0;
+    const optionBits =
+      (options?.unpollable !== undefined
         ? checkUnpollable(options.unpollable, 'options.unpollable')
-        : (reg?.unpollableBit ?? 0);
-    const rc = this.#native.mod(fd, events | MODE_BITS[mode] | unpollableBit, token);
+        : kept & UNPOLLABLE_READY_BIT) | checkExactEvents(options?.exactEvents, kept & EXACT_EVENTS_BIT);
+    const rc = this.#native.mod(fd, events | MODE_BITS[mode] | optionBits, token);
     if (rc < 0) {
       const err = this.#failure(rc, 'mod', fd);
       if (rc === -osConstants.errno.ENOENT) this.#forget(fd);
@@ -359,6 +381,7 @@ export class SocketPoll<T = unknown> {
     }
     if (reg) {
       reg.token = token;
+      reg.optionBits = optionBits;
       reg.events = events;
       reg.mode = mode;
       if (data !== undefined) reg.data = data;
@@ -368,8 +391,10 @@ export class SocketPoll<T = unknown> {
 
   /**
    * Unregisters `fd`, or cancels a timer or process watch given its handle. Call it before closing
-   * the fd. An event for it still in the batch being handled is cancelled (its `fd` becomes -1 and
-   * `events` 0), so it is never acted upon.
+   * the fd. Entries for it in the batch being handled are cancelled: their `events` become 0 and
+   * `cancelled` true, so a handler that tests the flags never acts on a later entry of an fd that an
+   * earlier one deleted; the entry keeps its `fd` and `data`, so `poll.del(ev.fd); fs.closeSync(ev.fd)`
+   * works on the entry you hold.
    *
    * ```ts
    * poll.add(sock, POLL_READ);
@@ -510,11 +535,12 @@ export class SocketPoll<T = unknown> {
   /**
    * Delivers ready fds on Node's event loop, one `callback(events)` call per batch, until
    * {@link stop} or {@link close}. Never blocks the loop: on epoll and kqueue the poller's own fd
-   * is watched by libuv (no thread); on poll a helper thread waits. Calling `start` again replaces
-   * the callback. An exception thrown by the callback is reported like any uncaught exception.
+   * is watched by libuv (no thread); on poll a helper thread waits. Calling `start` again with the
+   * same callback changes nothing; with another one it throws (`stop()` first, to hand delivery over).
+   * An exception thrown by the callback is reported like any uncaught exception.
    *
    * ```ts
-   * poll.start((events) => { for (const ev of events) if (ev.fd >= 0) ev.data.onReady(ev.events); });
+   * poll.start((events) => { for (const ev of events) ev.data.onReady(ev.events); });
    * ```
    */
   start(callback: BatchCallback<T>): this {
@@ -522,6 +548,12 @@ export class SocketPoll<T = unknown> {
     if (typeof callback !== 'function') throw new InvalidArgTypeError('callback', 'of type function', callback);
     if (this.#pending) {
       throw new SocketPollStateError('ERR_SOCKETPOLL_BUSY', 'a waitAsync() is pending: await it before start()');
+    }
+    if (this.#started && this.#onBatch !== callback) {
+      throw new SocketPollStateError(
+        'ERR_SOCKETPOLL_BUSY',
+        'start() already delivers to another callback (yours, an events() iterator, or streams): one consumer at a time; stop() first to replace it',
+      );
     }
     this.#onBatch = callback;
     this.#startNative();
@@ -551,7 +583,7 @@ export class SocketPoll<T = unknown> {
    *
    * ```ts
    * for await (const events of poll.events({ signal: AbortSignal.timeout(10_000) })) {
-   *   for (const { fd, events: ready } of events) if (fd >= 0) console.log(fd, ready);
+   *   for (const { fd, events: ready } of events) console.log(fd, ready);
    * }
    * ```
    * @throws {@link SocketPollStateError} `ERR_SOCKETPOLL_BUSY` when the poller already delivers to someone.
@@ -667,8 +699,8 @@ export class SocketPoll<T = unknown> {
   /**
    * Reads many fds in one native call: fd `i` is read (one `read(2)`, up to `chunkSize` bytes) into
    * `buffer[i * chunkSize …]`. Returns `results`, where `results[i]` is the byte count (0: end of
-   * file) or a negative errno (`-EAGAIN`: nothing to read; `-EBADF` for an fd of -1, i.e. an event
-   * cancelled by `del()`). For hot loops: it saves the ~1 µs of binding overhead that each
+   * file) or a negative errno (`-EAGAIN`: nothing to read; `-EBADF` for an fd of -1, which is
+   * skipped). For hot loops: it saves the ~1 µs of binding overhead that each
    * `fs.readSync` costs on top of the syscall. Independent of registrations; pass `results` to
    * reuse it.
    *
@@ -934,11 +966,10 @@ function release(pending: PendingWait<unknown>): void {
   if (pending.onAbort) pending.signal?.removeEventListener('abort', pending.onAbort);
 }
 
+/** The stale-event rule for a batch in JS hands: the entry stays readable, and says nothing. */
 function cancel(ev: PollEvent<unknown>): void {
-  ev.fd = -1;
   ev.events = 0;
-  ev.data = undefined;
-  if (ev.source !== undefined) ev.source = undefined;
+  ev.cancelled = true;
 }
 
 /** Loads the backend, turning a file that is not a socketpoll addon into a typed error. */
@@ -956,7 +987,7 @@ function loadBackendFor(backend: BackendName | undefined, addonPath: string | un
   }
 }
 
-/** An fd list element: an integer fd, or -1 for an event cancelled by del(). */
+/** An fd list element: an integer fd, or -1 for one to skip. */
 function checkBatchFd(value: unknown, index: number): number {
   if (typeof value !== 'number') throw new InvalidArgTypeError(`fds[${index}]`, 'of type number', value);
   if (!Number.isInteger(value) || value < -1 || value > 0x7fffffff) {
@@ -1028,6 +1059,13 @@ export function checkEvents(events: unknown): asserts events is number {
   }
 }
 
+
+/** The C flag bit for an `exactEvents` option; `kept` when it is omitted. */
+function checkExactEvents(value: unknown, kept: number): number {
+  if (value === undefined) return kept;
+  if (typeof value !== 'boolean') throw new InvalidArgTypeError('options.exactEvents', 'of type boolean', value);
+  return value ? EXACT_EVENTS_BIT : 0;
+}
 
 /** The C flag bit for an `unpollable` option. */
 function checkUnpollable(value: unknown, name: string): number {

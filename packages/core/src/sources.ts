@@ -16,15 +16,13 @@ export interface TimerOptions {
 /**
  * A timer ({@link SocketPoll.addTimer}) or a process watch ({@link SocketPoll.addProcess}): the
  * handle that `poll.del(handle)` cancels, and the `source` of its events. It is an object, so it
- * can never be mistaken for an fd; its events have `fd` set to `NaN` (neither an fd nor the `-1` of
- * a cancelled entry, so `if (ev.fd < 0) continue` still skips exactly the cancelled ones).
+ * can never be mistaken for an fd; its events have `fd` set to `NaN` and `source` set to it.
  *
  * ```ts
  * const tick = poll.addTimer(1000, 'tick', { repeat: true });
  * poll.start((events) => {
  *   for (const ev of events) {
- *     if (ev.fd < 0) continue;                 // cancelled by del() earlier in this batch
- *     if (ev.source === tick) console.log('a second passed');
+ *     if (ev.source === tick && ev.events & POLL_TIMER) console.log('a second passed');
  *   }
  * });
  * // later: poll.del(tick);

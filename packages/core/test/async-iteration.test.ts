@@ -107,8 +107,9 @@ describe.each(BACKENDS)('for await over batches ($label)', ({ options }) => {
     for await (const events of poll) {
       expect(events).toHaveLength(2);
       const other = events[1].fd;
+      const data = events[1].data;
       poll.del(other);
-      expect(events[1]).toEqual({ fd: -1, events: 0, data: undefined });
+      expect(events[1]).toEqual({ fd: other, events: 0, data, cancelled: true });
       break;
     }
   });

@@ -161,7 +161,7 @@ describe.each(BACKENDS)('event-loop delivery on $label', (backend) => {
       poll.start((events) => {
         calls++;
         for (const ev of events) {
-          if (ev.fd < 0) continue;
+          if (!(ev.events & POLL_WRITE)) continue;
           acted++;
           poll.close(); // cancels the rest of this batch
         }

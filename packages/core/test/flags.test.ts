@@ -13,12 +13,13 @@ describe.each(BACKENDS)('flags on $label', (backend) => {
     const ours = Object.entries(flags).filter(([name]) => /^POLL_[A-Z]+$/.test(name) && name !== 'POLL_ALL');
     const theirs = Object.entries(constants).filter(([name]) => name.startsWith('POLL_'));
     expect(Object.fromEntries(ours)).toEqual(
-      Object.fromEntries(theirs.filter(([name]) => !['POLL_EDGE', 'POLL_ONESHOT', 'POLL_UNPOLLABLE_READY'].includes(name))),
+      Object.fromEntries(theirs.filter(([name]) => !['POLL_EDGE', 'POLL_ONESHOT', 'POLL_UNPOLLABLE_READY', 'POLL_EXACT_EVENTS'].includes(name))),
     );
   });
 
   test('mode, unpollable and supports bits match the addon', () => {
     expect(flags.UNPOLLABLE_READY_BIT).toBe(constants.POLL_UNPOLLABLE_READY);
+    expect(flags.EXACT_EVENTS_BIT).toBe(constants.POLL_EXACT_EVENTS);
     expect(flags.MODE_BITS).toEqual({ level: 0, edge: constants.POLL_EDGE, oneshot: constants.POLL_ONESHOT });
     expect(flags.SUPPORTS_BITS).toEqual({
       level: constants.SUPPORTS_LEVEL,

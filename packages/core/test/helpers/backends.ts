@@ -52,3 +52,34 @@ export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeou
 
 /** Milliseconds since an arbitrary origin, monotonic. */
 export const now = (): number => Number(process.hrtime.bigint() / 1000n) / 1000;
+
+/** A backend on one delivery path (`SocketPoll.delivery`): every backend has the helper thread. */
+export interface TestPath {
+  readonly label: string;
+  readonly backend: TestBackend;
+  readonly delivery: 'uvpoll' | 'thread';
+}
+
+/**
+ * Every backend on every delivery path it has here: `uvpoll` for epoll and kqueue on Node, and the
+ * helper thread (Bun's and Deno's path, and poll's only one) for all three.
+ */
+export const PATHS: TestPath[] = BACKENDS.flatMap((backend) =>
+  (backend.name === 'poll' ? (['thread'] as const) : (['uvpoll', 'thread'] as const)).map((delivery) => ({
+    label: `${backend.label}, ${delivery}`,
+    backend,
+    delivery,
+  })),
+);
+
+/** Runs `make` with `SOCKETPOLL_DELIVERY` set to `path.delivery` (a poller takes it when created). */
+export function onPath<R>(path: TestPath, make: () => R): R {
+  const before = process.env.SOCKETPOLL_DELIVERY;
+  process.env.SOCKETPOLL_DELIVERY = path.delivery;
+  try {
+    return make();
+  } finally {
+    if (before === undefined) delete process.env.SOCKETPOLL_DELIVERY;
+    else process.env.SOCKETPOLL_DELIVERY = before;
+  }
+}

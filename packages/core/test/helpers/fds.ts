@@ -97,6 +97,11 @@ export function close(fd: number): void {
   ok('close', native.close(fd));
 }
 
+/** `fd` was closed by the code under test: closeAll() must not close its number again. */
+export function forget(fd: number): void {
+  opened.delete(fd);
+}
+
 /** Closes every fd the fixtures opened that is still open (afterEach). */
 export function closeAll(): void {
   for (const fd of opened) native.close(fd);

@@ -51,6 +51,16 @@ extern "C" {
  * a wait block, and is never reported twice by one wait. */
 #define POLL_UNPOLLABLE_READY 0x400
 
+/* Hang-ups and errors wake the reader and the writer: when a wait reports POLL_HANGUP or POLL_ERROR
+ * for an fd registered for POLL_READ and/or POLL_WRITE, those bits are reported with it, so a
+ * handler that tests only for POLL_READ reads, and sees the end of file or the error (as libuv,
+ * Python's selectors and tokio report them). Not with POLL_INVALID. Registration option, or-ed into the events of add/mod:
+ * report the kernel's own bits only, without that rule (a hang-up without data is then POLL_HANGUP
+ * alone on epoll and poll). */
+#define POLL_EXACT_EVENTS 0x800
+
+#define POLL_OPTION_MASK (POLL_UNPOLLABLE_READY | POLL_EXACT_EVENTS)
+
 /* What SocketPoll_get_supported_modes() returns: one bit per mode this backend honours. */
 #define SOCKETPOLL_SUPPORTS_LEVEL   0x1
 #define SOCKETPOLL_SUPPORTS_EDGE    0x2

@@ -98,7 +98,7 @@ void SocketPoll_base_destroy(SocketPoll_Base *base) {
 
 int SocketPoll_check_events(int fd, int events, int supported_modes) {
   if (fd < 0) return -EBADF;
-  if (events & ~(POLL_EVENT_MASK | POLL_MODE_MASK | POLL_UNPOLLABLE_READY)) return -EINVAL;
+  if (events & ~(POLL_EVENT_MASK | POLL_MODE_MASK | POLL_OPTION_MASK)) return -EINVAL;
   int mode = events & POLL_MODE_MASK;
   if (mode == POLL_MODE_MASK) return -EINVAL; /* edge and oneshot at once */
   if (mode == POLL_EDGE && !(supported_modes & SOCKETPOLL_SUPPORTS_EDGE)) return -ENOTSUP;
@@ -158,17 +158,28 @@ static void invalidate(SocketPoll_Base *base, SocketPoll_Registration *reg, int 
   ev->data = NULL;
 }
 
+/* What a wait reports for a registration: the kernel's bits and, unless it asked for
+ * POLL_EXACT_EVENTS, the POLL_READ / POLL_WRITE it asked for when a hang-up or error came. Not for
+ * POLL_INVALID: that fd was closed, and its number may already name another file. */
+static int reported(const SocketPoll_Registration *reg, int events) {
+  if ((events & (POLL_HANGUP | POLL_ERROR)) && !(events & POLL_INVALID) &&
+      !(reg->events & POLL_EXACT_EVENTS)) {
+    events |= reg->events & (POLL_READ | POLL_WRITE);
+  }
+  return events;
+}
+
 static SocketPoll_Registration *emit(SocketPoll_Base *base, SocketPoll_Registration *reg, int id,
                                      int events) {
   SocketEvent_T *ev = current_event(base, reg, id);
   if (ev != NULL) {
-    ev->events |= events;
+    ev->events = reported(reg, ev->events | events);
     return reg;
   }
   if (base->out_count >= base->max_events) return NULL;
   ev = &base->out[base->out_count];
   ev->fd = id;
-  ev->events = events;
+  ev->events = reported(reg, events);
   ev->data = reg->data;
   reg->out_index = base->out_count++;
   reg->out_batch = base->batch;

@@ -133,6 +133,59 @@ static int test_hangup_is_always_reported(void) {
   return 0;
 }
 
+static int test_hangup_wakes_the_reader(void) {
+  /* A pipe whose writer is gone and which holds no data: the kernel says POLLHUP alone (epoll,
+   * poll); a registration for POLL_READ gets POLL_READ with it, so a reader reads the EOF. */
+  SocketPoll_T p = SocketPoll_new(16);
+  int pp[2];
+  make_pipe(pp);
+  CHECK_EQ(SocketPoll_add(p, pp[0], POLL_READ, NULL), 0);
+  close(pp[1]);
+  int ev = wait_for(p, pp[0], 1000, NULL);
+  CHECK(ev & POLL_HANGUP);
+  CHECK(ev & POLL_READ);
+  CHECK(!(ev & POLL_WRITE)); /* only what was asked for */
+  SocketPoll_free(&p);
+  close(pp[0]);
+  return 0;
+}
+
+static int test_error_wakes_the_writer(void) {
+  SocketPoll_T p = SocketPoll_new(16);
+  int pp[2];
+  make_pipe(pp);
+  CHECK_EQ(SocketPoll_add(p, pp[1], POLL_WRITE, NULL), 0);
+  close(pp[0]);
+  int ev = wait_for(p, pp[1], 1000, NULL);
+  CHECK(ev & POLL_ERROR);
+  CHECK(ev & POLL_WRITE);
+  CHECK(!(ev & POLL_READ));
+  SocketPoll_free(&p);
+  close(pp[1]);
+  return 0;
+}
+
+static int test_exact_events_reports_the_kernel_bits(void) {
+  /* With POLL_EXACT_EVENTS the rule above is off: what the backend read from the kernel, and no
+   * more. epoll and poll say POLLHUP alone for a drained pipe; kqueue's EV_EOF comes on the read
+   * filter, which it reports as readable. */
+  SocketPoll_T p = SocketPoll_new(16);
+  int pp[2];
+  make_pipe(pp);
+  CHECK_EQ(SocketPoll_add(p, pp[0], POLL_READ | POLL_EXACT_EVENTS, NULL), 0);
+  close(pp[1]);
+  int ev = wait_for(p, pp[0], 1000, NULL);
+  CHECK(ev & POLL_HANGUP);
+  CHECK(!(ev & POLL_EXACT_EVENTS));
+  if (strcmp(SocketPoll_get_backend_name(p), "kqueue") != 0) CHECK(!(ev & POLL_READ));
+  /* mod() without the option turns the rule back on. */
+  CHECK_EQ(SocketPoll_mod(p, pp[0], POLL_READ, NULL), 0);
+  CHECK(wait_for(p, pp[0], 1000, NULL) & POLL_READ);
+  SocketPoll_free(&p);
+  close(pp[0]);
+  return 0;
+}
+
 static int test_error_is_always_reported(void) {
   /* Writing end of a pipe whose reader is gone: POLLERR. */
   SocketPoll_T p = SocketPoll_new(16);
@@ -710,6 +763,9 @@ int main(void) {
   run("mod changes interest and data", test_mod_changes_interest_and_data);
   run("hangup is always reported", test_hangup_is_always_reported);
   run("error is always reported", test_error_is_always_reported);
+  run("hangup wakes the reader", test_hangup_wakes_the_reader);
+  run("error wakes the writer", test_error_wakes_the_writer);
+  run("exact events reports the kernel bits", test_exact_events_reports_the_kernel_bits);
   run("rdhup on peer shutdown", test_rdhup_on_peer_shutdown);
   run("priority on out-of-band data", test_priority_on_out_of_band_data);
   run("level mode repeats until drained", test_level_mode_repeats_until_drained);
