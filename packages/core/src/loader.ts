@@ -289,6 +289,52 @@ export function loadBackend(options: { backend?: BackendName; addonPath?: string
   );
 }
 
+/** The real path of a file, or undefined when there is none. */
+function realFile(file: string): string | undefined {
+  try {
+    return fs.realpathSync(file);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Every addon file the loader itself would load on this machine: the backend packages' and the source build's. */
+function packagedAddonFiles(): string[] {
+  const files: string[] = [];
+  for (const row of PLATFORM_PACKAGES) {
+    const dir = installedDir(row.packageName);
+    if (dir) files.push(path.join(dir, 'socketpoll.node'));
+  }
+  const source = sourcePackageDir();
+  if (source) for (const backend of BACKENDS) files.push(path.join(source, `socketpoll_${backend}.node`));
+  return files;
+}
+
+/** Linux: the files mapped into this process (by any thread), from /proc/self/maps. */
+function mappedFiles(): Set<string> {
+  try {
+    const maps = fs.readFileSync('/proc/self/maps', 'utf8');
+    return new Set(maps.split('\n').map((line) => line.replace(/^(\S+\s+){5}/, '').trim()).filter((f) => f.startsWith('/')));
+  } catch {
+    return new Set(); // not Linux, or no procfs
+  }
+}
+
+/**
+ * @internal Whether `addonPath` names a socketpoll addon that may be loaded on behalf of data that
+ * came from elsewhere (a wakeup handle): one this thread loaded, a backend package's or the source
+ * build's file as the loader resolves it, or (Linux) one any thread of this process has loaded.
+ * Loads nothing.
+ */
+export function isKnownAddon(addonPath: string): boolean {
+  if (!path.isAbsolute(addonPath)) return false;
+  const real = realFile(addonPath);
+  if (real === undefined || !real.endsWith('.node')) return false;
+  if (byPath.has(path.resolve(addonPath)) || [...byPath.keys()].some((loaded) => realFile(loaded) === real)) return true;
+  if (packagedAddonFiles().some((file) => realFile(file) === real)) return true;
+  return mappedFiles().has(real);
+}
+
 /**
  * The backends that load on this machine, in order of preference, e.g. `['epoll', 'poll']`.
  */
