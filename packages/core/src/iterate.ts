@@ -1,7 +1,8 @@
 /**
  * @internal
  * `poll.events()` / `for await (const events of poll)`: batches as an async iterator over
- * `start()`. Delivery pauses while the consumer is busy, so at most one batch is held.
+ * `start()`. Delivery pauses while the consumer is busy, so at most one batch is held, and a batch
+ * reports only readiness that held after the consumer asked for it (or a one-time event).
  * @module
  */
 import { abortError, checkOptions, checkSignal } from './abort';
@@ -41,8 +42,12 @@ export function iterateEvents<T>(poll: SocketPoll<T>, options: EventsOptions | u
   const onBatch = (batch: PollEvent<T>[]): void => {
     const w = waiter;
     if (w === undefined) {
-      held = batch;
-      poll.stop(); // pause: the kernel keeps the readiness until the consumer asks again
+      // Pause: the consumer is busy with the previous batch. A level-triggered entry may be stale
+      // by the time it asks again (it may drain the fd meanwhile), and the kernel reports it again
+      // if it still holds: drop it. Keep what is reported once (edges, oneshot, timers, exits).
+      const kept = batch.filter((ev) => !internals.reportedAgain(poll, ev));
+      held = kept.length > 0 ? kept : undefined;
+      poll.stop();
       return;
     }
     waiter = undefined;
@@ -110,7 +115,10 @@ export function iterateEvents<T>(poll: SocketPoll<T>, options: EventsOptions | u
         poll.start(onBatch as (events: PollEvent<T>[]) => void); // resume delivery
         return Promise.resolve({ value: batch, done: false });
       }
-      if (!poll.closed) internals.setCurrent(poll, undefined);
+      if (!poll.closed) {
+        internals.setCurrent(poll, undefined);
+        if (!poll.started) poll.start(onBatch as (events: PollEvent<T>[]) => void); // resume after a pause
+      }
       return new Promise<Step<T>>((resolve, reject) => {
         waiter = { resolve, reject };
       });

@@ -166,6 +166,11 @@ export interface PollInternals {
   onClose(poll: SocketPoll<any>, listener: () => void): () => void;
   /** Whether what is served on the poller wants the loop kept alive; it is, when the user's `ref()` agrees. */
   keepAlive(poll: SocketPoll<any>, wanted: boolean): void;
+  /**
+   * Whether the kernel reports `ev` again for as long as it holds: an fd registered in level mode.
+   * A one-time fact (an edge, a oneshot arming, a timer's expiry, a process's exit) is not.
+   */
+  reportedAgain(poll: SocketPoll<any>, ev: PollEvent<any>): boolean;
 }
 
 /** @internal */
@@ -256,6 +261,7 @@ export class SocketPoll<T = unknown> {
         poll.#keepAlive = wanted;
         poll.#applyRef();
       },
+      reportedAgain: (poll, ev) => ev.source === undefined && poll.#regs.get(ev.fd)?.mode === 'level',
     };
   }
 

@@ -12,12 +12,16 @@
 // the loop, and the JS thread's acknowledgement wakes the helper. Waking a thread that sleeps on
 // another core is the dearest part (an inter-processor interrupt; in a VM, an exit to the
 // hypervisor), and on a busy poller it would be paid for every batch. So once a batch has been
-// dispatched, the JS thread first looks for the next one itself, with SocketPoll_wait(.., 0):
-//  - nothing ready: the helper thread is released into its blocking wait, as before;
-//  - a batch (or a wakeup): the helper stays parked, the JS thread holds the batch and asks the
-//    sink to call Resume() on a later loop turn (setImmediate on the JS side), which delivers it
-//    and looks again. Other handles run in between, as with FdWatcher's level-triggered uv_poll_t,
-//    and an undrained level-triggered fd is reported once per loop turn, not in a hot loop.
+// dispatched, the helper stays parked and the sink is asked to call Resume() on the next loop turn
+// (setImmediate on the JS side), where the JS thread looks for the next batch itself, with
+// SocketPoll_wait(.., 0):
+//  - nothing ready: the helper thread is released into its blocking wait;
+//  - a batch (or a wakeup): it is delivered there, and the next turn looks again. Other handles
+//    run in between, as with FdWatcher's level-triggered uv_poll_t, and an undrained
+//    level-triggered fd is reported once per loop turn, not in a hot loop.
+// The look waits for the next turn rather than following the batch at once, so that what the
+// batch sets off after the callback returns (promise continuations: an events() loop body, an
+// awaited once()) has run: a batch never reports readiness that its consumer drained since.
 // Only a ref()'d watcher looks for itself: an unref()'d one must not hold the loop open, and Node
 // does not run an unref()'d immediate until something else wakes the loop.
 //
@@ -123,13 +127,25 @@ class ThreadWatcher final : public Watcher {
     UpdateRef();
   }
 
+  // The loop turn after a batch: looks for the next one (the helper thread is still parked on the
+  // batch delivered), delivers it if there is one, else lets the helper thread wait.
   void Resume(uint32_t ticket) override {
     if (!held_ || ticket != held_ticket_) return;  // dropped by Stop(), or an older immediate
     held_ = false;
     pthread_mutex_lock(&mutex_);
-    uint64_t batch = batch_;  // the helper thread is still parked on it
+    uint64_t batch = batch_;
+    bool ours = pending_ && !stopping_;
     pthread_mutex_unlock(&mutex_);
-    Deliver(held_events_, held_count_, batch, true);
+    if (!ours || closing_) return;
+    SocketEvent_T* next = nullptr;
+    int n = SocketPoll_wait(poll_, &next, 0);
+    if (n > 0 || (n == 0 && SocketPoll_was_woken(poll_))) {
+      Deliver(next, n, batch, true);
+      return;
+    }
+    // Nothing ready (or an error, which the helper thread's own wait meets and delivers with its
+    // back-off): the helper thread waits again.
+    ReleaseHelper(batch);
   }
 
   void Ref() override {
@@ -253,21 +269,18 @@ class ThreadWatcher final : public Watcher {
     pthread_mutex_unlock(&mutex_);
     if (!ours) return;
     if (look_again && refed_ && !closing_) {
-      SocketEvent_T* next = nullptr;
-      int n = SocketPoll_wait(poll_, &next, 0);
-      if (n > 0 || (n == 0 && SocketPoll_was_woken(poll_))) {
-        held_ = true;
-        held_events_ = next;
-        held_count_ = n;
-        if (sink_->ScheduleResume(++held_ticket_)) return;
-        // No later turn to be had: deliver it now (the events were taken from the backend and
-        // must not be lost), then let the helper thread wait.
-        held_ = false;
-        Deliver(next, n, batch, false);
-        return;
-      }
-      // n < 0: the helper thread's own wait meets the error and delivers it (with its back-off).
+      // Look for the next batch on the next loop turn, not now: what the batch just delivered
+      // leads to may run after this call returns (promise continuations: an events() loop body,
+      // an awaited once()), and readiness it drains then must not be reported again.
+      held_ = true;
+      if (sink_->ScheduleResume(++held_ticket_)) return;
+      held_ = false;  // no later turn to be had: the helper thread waits
     }
+    ReleaseHelper(batch);
+  }
+
+  // Lets the helper thread, parked on `batch`, wait for the next one.
+  void ReleaseHelper(uint64_t batch) {
     pthread_mutex_lock(&mutex_);
     if (pending_ && batch_ == batch) {
       pending_ = false;
@@ -315,10 +328,8 @@ class ThreadWatcher final : public Watcher {
   bool in_call_js_ = false;
   bool finalized_in_call_js_ = false;
   // A batch the JS thread found itself, waiting for Resume() (the helper thread is parked).
-  bool held_ = false;
-  SocketEvent_T* held_events_ = nullptr;
-  int held_count_ = 0;
-  uint32_t held_ticket_ = 0;  // counts holds, so each Resume() delivers only its own
+  bool held_ = false;          // a look for the next batch is scheduled (Resume)
+  uint32_t held_ticket_ = 0;  // counts looks, so each Resume() runs only its own
   void (*on_closed_)(void*) = nullptr;
   void* on_closed_arg_ = nullptr;
   // Under mutex_.

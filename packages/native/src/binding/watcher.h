@@ -9,10 +9,10 @@
 //    poll, which has no fd, and for Bun and Deno); a helper thread blocks in SocketPoll_wait() and
 //    hands each batch to the JS thread through a napi_threadsafe_function, then waits until the JS
 //    thread has dispatched it before polling again (so level-triggered readiness the JS side is
-//    about to drain is not reported twice). After each batch the JS thread itself looks for the
-//    next one with a non-blocking wait; while it finds one, it delivers it a loop turn later
-//    (Sink::ScheduleResume) and the helper thread stays parked, so a busy poller pays no thread
-//    switch per batch.
+//    about to drain is not reported twice). A loop turn after each batch (Sink::ScheduleResume),
+//    once what the batch set off has run, the JS thread itself looks for the next one with a
+//    non-blocking wait; while it finds one, it delivers it there and the helper thread stays
+//    parked, so a busy poller pays no thread switch per batch.
 //
 // Both deliver through the same Sink on the JS thread, one call per batch.
 #ifndef SOCKETPOLL_WATCHER_H
@@ -56,9 +56,10 @@ class Watcher {
   // SocketPoll_free() may be called right after Close() returns (a helper thread has been joined
   // by then). The sink is not called after Close().
   virtual void Close(void (*on_closed)(void* arg), void* arg) = 0;
-  // The JS thread, on the loop turn the sink's ScheduleResume(ticket) asked for: delivers the batch
-  // the watcher holds under that ticket, if it still holds it (Stop() drops it; an immediate left
-  // from before a Stop() carries an older ticket). A no-op for watchers that never ask.
+  // The JS thread, on the loop turn the sink's ScheduleResume(ticket) asked for: looks for the next
+  // batch and delivers it, if the look scheduled under that ticket is still wanted (Stop() drops
+  // it; an immediate left from before a Stop() carries an older ticket). A no-op for watchers that
+  // never ask.
   virtual void Resume(uint32_t /*ticket*/) {}
 };
 
