@@ -349,9 +349,12 @@ class Poller : public Napi::ObjectWrap<Poller>, public Sink {
     return Napi::Number::New(env, rc < 0 ? rc : 0);
   }
 
+  // Drops the references to the JS callbacks, which hold the JS poller: a stopped poller that
+  // nothing references is garbage-collected (and released by ~Poller).
   Napi::Value Stop(const Napi::CallbackInfo& info) {
     if (state_ != nullptr && state_->watcher != nullptr) state_->watcher->Stop();
     on_batch_.Reset();
+    schedule_resume_.Reset();
     return info.Env().Undefined();
   }
 
