@@ -172,7 +172,7 @@ build_image() {
   img="$cache/initramfs.cpio"
   if [ -f "$img" ] && [ "$(cat "$cache/initramfs.key" 2>/dev/null)" = "$key" ]; then return 0; fi
   say "building the initramfs (busybox, bash, node $(node --version), modules of $ver)"
-  st="$cache/staging" && rm -rf "$st" && mkdir -p "$st"/{bin,sbin,dev,proc,sys,tmp,mnt,lab,root,etc,lib/modules}
+  st="$cache/staging.$$" && rm -rf "$st" && mkdir -p "$st"/{bin,sbin,dev,proc,sys,tmp,mnt,lab,root,etc,lib/modules}
   cp /bin/busybox "$st/bin/busybox"
   copy_with_libs "$st" "$bash_bin"
   [ "$bash_bin" = /bin/bash ] || ln -sf "$bash_bin" "$st/bin/bash"
@@ -193,8 +193,8 @@ build_image() {
   printf '127.0.0.1 localhost\n::1 localhost\n' >"$st/etc/hosts"
   cp "$here/init.sh" "$st/init" && chmod +x "$st/init"
   # Uncompressed: the guest unpacks it without a decompressor (seconds faster under emulation).
-  (cd "$st" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) >"$img.tmp"
-  mv "$img.tmp" "$img"
+  (cd "$st" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) >"$img.tmp.$$"
+  mv "$img.tmp.$$" "$img"
   echo "$key" >"$cache/initramfs.key"
   rm -rf "$st"
 }
@@ -298,7 +298,12 @@ run() {
     node "$here/monitor.cjs" "$run_dir/mon.sock" cont >/dev/null
   fi
 
-  ( sleep "$timeout"; touch "$run_dir/timed-out"; kill "$qpid" 2>/dev/null ) &
+  # The watchdog's sleep is killed with it, and it holds none of the caller's output pipes.
+  (
+    trap 'kill "$sp" 2>/dev/null; exit 0' TERM
+    sleep "$timeout" & sp=$!
+    wait "$sp" && { touch "$run_dir/timed-out"; kill "$qpid" 2>/dev/null; }
+  ) >/dev/null 2>&1 &
   local watchdog=$!
   wait "$qpid" || true
   qpid=""

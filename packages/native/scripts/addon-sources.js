@@ -12,6 +12,7 @@ const BINDING_SOURCES = [
   'src/binding/fd_watcher.cc',
   'src/binding/serial.cc',
   'src/binding/thread_watcher.cc',
+  'src/binding/gpio.cc',
   'src/poll/SocketPoll_common.c',
 ];
 

@@ -26,6 +26,7 @@
 //   readEach / writeEach (module functions): batched read(2)/write(2), see batch_io.cc
 //   fdStatus / setNonBlocking / readInto / writeFrom / writeChunks / shutdownWrite: one fd, see fd_io.cc
 //   serialOpen / serialConfigure / serialSetBaudRate / ... / serialClose: a serial port's line settings, see serial.cc
+//   gpioIoctl / gpioClose / gpioAbi: the GPIO character device (Linux uAPI v2), see gpio.cc
 //
 // Lifetime: each poller's C object and event-loop watcher live in a PollState shared by the JS
 // object and a cleanup hook (async, or synchronous on Deno: see PollState::AddHook), so a poller is
@@ -42,6 +43,7 @@
 
 #include "batch_io.h"
 #include "fd_io.h"
+#include "gpio.h"
 #include "poll/SocketPoll.h"
 #include "serial.h"
 #include "watcher.h"
@@ -484,6 +486,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("writeEach", Napi::Function::New<WriteEach>(env, "writeEach"));
   RegisterFdIo(env, exports);
   RegisterSerial(env, exports);
+  RegisterGpio(env, exports);
   exports.Set("constants", [&] {
     Napi::Object c = Napi::Object::New(env);
     c.Set("POLL_READ", POLL_READ);
