@@ -5,7 +5,9 @@
 //      script, whose build was done at pack time), into the local registry;
 //   2. fresh projects install @socketpoll/core from it with npm, pnpm and yarn 1: this machine's
 //      prebuilt backend lands, the other platforms' do not, and require and import both give it;
-//   3. npm --omit=optional gives the clear error; installing the source package itself builds the
+//   3. fresh projects with `onoff` from the registry and its `epoll` swapped for @socketpoll/epoll
+//      install with npm, pnpm and yarn 1 with no compiler run, and load;
+//   4. npm --omit=optional gives the clear error; installing the source package itself builds the
 //      poll() backend on install; TypeScript consumers type-check (nodenext, bundler); the
 //      esbuild command of the troubleshooting guide makes a bundle that runs.
 // The registry serves @socketpoll/* from its own storage only and everything else (node-addon-api,
@@ -285,6 +287,73 @@ try {
       ok(command, args, dir);
       assertInstalledForThisMachine(dir, client);
       if (client === 'npm') npmProject = dir;
+    });
+  }
+
+  // 3. The swap a user of `onoff` makes: onoff from the registry, and one entry that points its
+  // `epoll` at @socketpoll/epoll (npm `overrides`, pnpm `pnpm.overrides`, yarn 1 `resolutions`). The
+  // compilers and build tools on PATH are stand-ins that record the call and fail, so an install
+  // that tried to compile anything fails and says what it ran. onoff then loads, its
+  // require('epoll') is @socketpoll/epoll, Gpio.accessible answers (false: no sysfs GPIO here), and
+  // the Epoll it gets delivers an event on a real FIFO.
+  const shims = path.join(work, 'no-compilers');
+  const compilerCalls = path.join(work, 'compiler-calls.log');
+  fs.mkdirSync(shims);
+  for (const tool of ['cc', 'gcc', 'g++', 'c++', 'clang', 'clang++', 'make', 'gmake', 'python', 'python3', 'node-gyp']) {
+    fs.writeFileSync(path.join(shims, tool), `#!/bin/sh\necho "${tool} $*" >> '${compilerCalls}'\necho "${tool}: no compiler may run during this install" >&2\nexit 1\n`, { mode: 0o755 });
+  }
+  const swapTo = `npm:@socketpoll/epoll@${released}`;
+  const swaps = {
+    npm: { overrides: { epoll: swapTo } },
+    pnpm: { pnpm: { overrides: { epoll: swapTo } } },
+    yarn: { resolutions: { epoll: swapTo } },
+  };
+  const onoffInstalls = {
+    npm: ['npm', ['install', '--no-audit', '--no-fund']],
+    pnpm: ['pnpm', ['install']],
+    yarn: [path.join(BIN, 'yarn'), ['install', '--non-interactive', '--no-progress', `--registry=${url}`]],
+  };
+  const onoffCheck = `
+    const path = require('path'), fs = require('fs'), { execFileSync } = require('child_process');
+    const { Gpio } = require('onoff');
+    const paths = [path.dirname(require.resolve('onoff'))];
+    const { name } = require(require.resolve('epoll/package.json', { paths }));
+    const { Epoll } = require(require.resolve('epoll', { paths }));
+    const dir = fs.mkdtempSync(path.join(require('os').tmpdir(), 'onoff-swap-'));
+    execFileSync('mkfifo', [path.join(dir, 'fifo')]);
+    const r = fs.openSync(path.join(dir, 'fifo'), fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    const w = fs.openSync(path.join(dir, 'fifo'), fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+    const poller = new Epoll((err, fd, events) => {
+      poller.remove(fd).close();
+      console.log(JSON.stringify({ epoll: name, accessible: Gpio.accessible, event: [fd === r, events] }));
+      fs.closeSync(r); fs.closeSync(w); fs.rmSync(dir, { recursive: true });
+    });
+    poller.add(r, Epoll.EPOLLIN);
+    fs.writeSync(w, 'x');
+  `;
+  await step('without the swap, npm installing onoff runs the build of the original epoll, and the stand-ins catch it (the check above can fail)', () => {
+    const dir = path.join(work, 'onoff-unswapped');
+    fs.mkdirSync(dir);
+    fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'onoff-unswapped', version: '1.0.0', private: true, dependencies: { onoff: '^6.0.3' } }));
+    fs.rmSync(compilerCalls, { force: true });
+    const r = run('npm', ['install', '--no-audit', '--no-fund'], { cwd: dir, env: { ...clientEnv, PATH: `${shims}:${clientEnv.PATH}` }, timeout: 600_000 });
+    assert.notEqual(r.status, 0, r.output);
+    assert.match(fs.existsSync(compilerCalls) ? fs.readFileSync(compilerCalls, 'utf8') : '', /^(node-gyp|make|python3?|cc|gcc|g\+\+|c\+\+) /m, r.output);
+  });
+  for (const client of ['npm', 'pnpm', 'yarn']) {
+    await step(`${client}: onoff with its epoll swapped for ${swapTo} installs with no compiler run, loads, Gpio.accessible is false, and onoff's Epoll delivers an event`, () => {
+      const dir = path.join(work, `onoff-${client}`);
+      fs.mkdirSync(dir);
+      fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: `onoff-${client}`, version: '1.0.0', private: true, dependencies: { onoff: '^6.0.3' }, ...swaps[client] }, null, 2));
+      fs.rmSync(compilerCalls, { force: true });
+      const env = { ...clientEnv, PATH: `${shims}:${clientEnv.PATH}` };
+      const [command, args] = onoffInstalls[client];
+      const r = run(command, args, { cwd: dir, env, timeout: 600_000 });
+      const ran = fs.existsSync(compilerCalls) ? fs.readFileSync(compilerCalls, 'utf8') : '';
+      assert.equal(ran, '', `${client} ran build tools:\n${ran}\n${r.output}`);
+      assert.equal(r.status, 0, `${client} install exited ${r.status}:\n${r.output}`);
+      const out = ok(process.execPath, ['-e', onoffCheck], dir, env);
+      assert.deepEqual(JSON.parse(out.trim().split('\n').pop()), { epoll: '@socketpoll/epoll', accessible: false, event: [true, 1] });
     });
   }
 
