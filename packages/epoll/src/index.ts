@@ -17,7 +17,8 @@
 import { AsyncResource } from 'node:async_hooks';
 import { fstatSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
-import { type PollEvent, type RegisterOptions, SocketPoll, type SocketPollOptions } from '@socketpoll/core';
+import { isMainThread } from 'node:worker_threads';
+import { currentRuntime, type PollEvent, type RegisterOptions, SocketPoll, type SocketPollOptions } from '@socketpoll/core';
 import {
   EPOLLERR,
   EPOLLET,
@@ -88,7 +89,14 @@ export function setPollerOptions(options: SocketPollOptions): void {
   shared = undefined;
 }
 
-let deliver: (ev: PollEvent<Epoll>) => void;
+let deliver: (epoll: Epoll, fd: number, pollFlags: number) => void;
+
+/**
+ * Deno: a worker that calls process.exit() from inside a native callback (which is where a batch
+ * arrives) hangs instead of exiting; from a process.nextTick callback it exits. In Deno workers the
+ * calls of a batch are therefore made from a nextTick callback, right after the batch.
+ */
+const deferToTick = currentRuntime().name === 'deno' && !isMainThread;
 
 /**
  * One batch: one callback call per event. An exception from a callback does not stop the others
@@ -96,21 +104,45 @@ let deliver: (ev: PollEvent<Epoll>) => void;
  * original's are) and any further ones on the next tick.
  */
 function onBatch(events: PollEvent<Epoll>[]): void {
+  if (deferToTick) {
+    const calls: [Epoll, number, number][] = [];
+    for (const ev of events) if (ev.events !== 0) calls.push([ev.data, ev.fd, ev.events]);
+    process.nextTick(deliverLater, calls);
+    return;
+  }
   let failure: { error: unknown } | undefined;
   for (let i = 0; i < events.length; i++) {
     const ev = events[i];
     if (ev.events === 0) continue; // cancelled: its fd was removed (or its Epoll closed) meanwhile
     try {
-      deliver(ev);
+      deliver(ev.data, ev.fd, ev.events);
     } catch (error) {
       if (failure === undefined) failure = { error };
-      else
-        process.nextTick(() => {
-          throw error;
-        });
+      else rethrowSoon(error);
     }
   }
   if (failure !== undefined) throw failure.error;
+}
+
+/** The deferred calls of a batch; an fd removed (or its Epoll closed) meanwhile gets none. */
+function deliverLater(calls: [Epoll, number, number][]): void {
+  let failure: { error: unknown } | undefined;
+  for (const [epoll, fd, flags] of calls) {
+    if (owners.get(fd) !== epoll) continue;
+    try {
+      deliver(epoll, fd, flags);
+    } catch (error) {
+      if (failure === undefined) failure = { error };
+      else rethrowSoon(error);
+    }
+  }
+  if (failure !== undefined) throw failure.error;
+}
+
+function rethrowSoon(error: unknown): void {
+  process.nextTick(() => {
+    throw error;
+  });
 }
 
 function isInt32(value: unknown): value is number {
@@ -153,11 +185,10 @@ export class Epoll {
   #closed = false;
 
   static {
-    deliver = (ev) => {
-      const epoll = ev.data;
+    deliver = (epoll, fd, pollFlags) => {
       const callback = epoll.#callback;
       if (callback === undefined) return;
-      epoll.#resource!.runInAsyncScope(callback, globalThis, null, ev.fd, toEpollBits(ev.events));
+      epoll.#resource!.runInAsyncScope(callback, globalThis, null, fd, toEpollBits(pollFlags));
     };
   }
 
