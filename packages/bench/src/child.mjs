@@ -10,6 +10,7 @@
 //   sp-epoll-batch       start() on epoll, reads/writes the whole batch with two native calls
 //                        (@socketpoll/core's readEach/writeEach: the "batched I/O helper")
 //   npm-epoll            the npm `epoll` package (one callback per event), fs.readSync/fs.writeSync
+//   sp-epoll-dropin      only when named: @socketpoll/epoll, the same code as npm-epoll on socketpoll
 //   net                  Node's net.Socket on both ends ('data' event, socket.write)
 //   uv-poll              diagnostic: one libuv uv_poll_t per fd (build/bin/helper.node uvPoll), one JS
 //                        call per event, fs.readSync/fs.writeSync: event-loop delivery with nothing else
@@ -47,6 +48,17 @@ else delete process.env.SOCKETPOLL_DELIVERY;
 function emit(obj) {
   fs.writeSync(1, JSON.stringify({ system, workload, n, ...obj }) + '\n');
   process.exit(0);
+}
+
+/** The npm `epoll` package (built from source), or @socketpoll/epoll for sp-epoll-dropin: the same API. */
+function epollPackage() {
+  if (system !== 'sp-epoll-dropin') return require('epoll');
+  try {
+    return require('@socketpoll/epoll');
+  } catch (e) {
+    if (e.code !== 'MODULE_NOT_FOUND') throw e;
+    return require(join(pkgRoot, '..', 'epoll'));
+  }
 }
 
 /** Loads @socketpoll/core (workspace dependency; falls back to the sibling package folder). */
@@ -222,8 +234,8 @@ function throughput() {
     return;
   }
 
-  if (system === 'npm-epoll') {
-    const { Epoll } = require('epoll');
+  if (system === 'npm-epoll' || system === 'sp-epoll-dropin') {
+    const { Epoll } = epollPackage();
     let done = false;
     const tick = makeMeter((r) => {
       done = true;
@@ -400,8 +412,8 @@ function latency() {
     }, system === 'uv-poll-exact');
     return;
   }
-  if (system === 'npm-epoll') {
-    const { Epoll } = require('epoll');
+  if (system === 'npm-epoll' || system === 'sp-epoll-dropin') {
+    const { Epoll } = epollPackage();
     const ep = new Epoll((err) => {
       const t = process.hrtime.bigint();
       if (err) throw err;
@@ -538,8 +550,8 @@ function paced() {
     stopAll = () => helper.uvPollCloseAll();
     return;
   }
-  if (system === 'npm-epoll') {
-    const { Epoll } = require('epoll');
+  if (system === 'npm-epoll' || system === 'sp-epoll-dropin') {
+    const { Epoll } = epollPackage();
     const ep = new Epoll((err, fd) => {
       if (err) throw err;
       got(readSome(fd));
@@ -621,8 +633,8 @@ function registration() {
       emit({ opsPerSec: null, rssPerFd: (rss1 - rss0) / n, slabPerFd: slab0 === null ? null : (slab1 - slab0) / n });
     }, 50);
     return;
-  } else if (system === 'npm-epoll') {
-    const { Epoll } = require('epoll');
+  } else if (system === 'npm-epoll' || system === 'sp-epoll-dropin') {
+    const { Epoll } = epollPackage();
     const ep = new Epoll(() => {});
     add = (fd) => ep.add(fd, Epoll.EPOLLIN);
     mod = (fd) => ep.modify(fd, Epoll.EPOLLIN | Epoll.EPOLLPRI);

@@ -455,6 +455,12 @@ export function writeReport(results, outDir) {
     L.push(fs.readFileSync(timers, 'utf8').trim().replace(/^# /, '## '));
   }
 
+  const dropin = join(outDir, 'epoll-dropin.md'); // written by src/epoll-dropin.mjs
+  if (fs.existsSync(dropin)) {
+    L.push('');
+    L.push(fs.readFileSync(dropin, 'utf8').trim().replace(/^# /, '## '));
+  }
+
   const analysis = join(outDir, 'analysis.md');
   if (fs.existsSync(analysis)) {
     L.push('');
@@ -471,6 +477,7 @@ export function writeReport(results, outDir) {
   L.push('node packages/bench/scripts/compare.mjs oneway 1 uv-poll,sp-epoll-start,sp-epoll-native 9   # a quick side-by-side by CPU per event');
   L.push('node packages/bench/src/report.mjs docs/benchmarks/results.json   # regenerate this page from the raw results');
   L.push('node packages/bench/src/timer-precision.mjs   # the timer-precision rows, about 25 s');
+  L.push('node packages/bench/src/epoll-dropin.mjs      # @socketpoll/epoll against the npm epoll package, about a minute');
   L.push('```');
   L.push('');
   fs.writeFileSync(join(outDir, 'README.md'), L.join('\n'));

@@ -26,6 +26,8 @@ export const SYSTEMS = [
   { id: 'sp-poll-start', kind: 'node', label: 'socketpoll poll start()', color: '#1f77b4' },
   { id: 'sp-poll-wait', kind: 'node', label: 'socketpoll poll wait()', regLabel: 'socketpoll poll', color: '#17becf', registration: true },
   { id: 'npm-epoll', kind: 'node', label: 'npm epoll', color: '#2ca02c', registration: true, paced: true },
+  // The same code as npm-epoll on @socketpoll/epoll (src/epoll-dropin.mjs compares the two).
+  { id: 'sp-epoll-dropin', kind: 'node', label: '@socketpoll/epoll (drop-in for npm epoll)', color: '#98df8a', registration: true, paced: true, onlyWhenNamed: true },
   { id: 'net', kind: 'node', label: 'net.Socket', color: '#9467bd', registration: true, paced: true },
   // Diagnostic, not an anchor: Node's own per-fd watcher (uv_poll_t) with one JS call per
   // event and the same fs I/O as the socketpoll rows: the floor of event-loop delivery in Node.
