@@ -43,9 +43,6 @@ export type EpollCallback = (err: Error | null, fd: number, events: number) => v
 
 const { EBADF, ENOENT } = osConstants.errno;
 
-/** A registration option of newer cores: report the kernel's bits only (no hang-up convention). */
-type ExactRegisterOptions = RegisterOptions & { exactEvents?: boolean };
-
 // ---- the thread's poller ----------------------------------------------------------------------
 // One socketpoll poller per thread (module state is per thread) serves every Epoll of the thread,
 // as the original's single epoll set serves every Epoll of the process: an fd is registered once
@@ -318,7 +315,8 @@ function checkArgs(signature: string, argc: number, fd: unknown, events: unknown
   throw usageError(`incorrect arguments passed to ${signature}`, detail);
 }
 
-function registerOptions(bits: number): ExactRegisterOptions {
+/** The mode the bits ask for, and the kernel's own bits back (no hang-up convention). */
+function registerOptions(bits: number): RegisterOptions {
   return { mode: modeOf(bits), exactEvents: true };
 }
 
