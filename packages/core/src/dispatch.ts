@@ -8,7 +8,7 @@
 import { constants as osConstants } from 'node:os';
 import { SocketPollStateError, systemError } from './errors';
 import type { PollMode } from './flags';
-import { internals, type PollEvent, SocketPoll } from './socketpoll';
+import { internals, type PollEvent, SocketPoll, type Unpollable } from './socketpoll';
 
 /** @internal What a dispatcher delivers to. */
 export interface ReadyTarget {
@@ -21,6 +21,8 @@ export interface ReadyTarget {
 interface Claim {
   target: ReadyTarget;
   interest: number;
+  /** The `unpollable` option of its registration. */
+  unpollable: Unpollable;
   /** Whether this fd keeps the process alive while registered (a stream's `ref()`/`unref()`). */
   refed: boolean;
 }
@@ -41,7 +43,7 @@ export class Dispatcher {
   }
 
   /** Makes `target` the owner of `fd` on this poller, unregistered until {@link setInterest}. */
-  claim(fd: number, target: ReadyTarget): void {
+  claim(fd: number, target: ReadyTarget, unpollable: Unpollable = 'error'): void {
     const poll = this.poll;
     if (poll.closed) throw new SocketPollStateError('ERR_SOCKETPOLL_CLOSED', 'the given poller is closed; pass an open one');
     if (this.#claims.has(fd) || poll.has(fd)) {
@@ -64,9 +66,10 @@ export class Dispatcher {
       }
       poll.start(this.#onBatch);
       this.#running = true;
+      internals.serve(poll, this.accepts);
       this.#updateRef();
     }
-    this.#claims.set(fd, { target, interest: 0, refed: true });
+    this.#claims.set(fd, { target, interest: 0, unpollable, refed: true });
   }
 
   /** Whether `fd`, while registered, keeps the process alive (the default) or not. */
@@ -91,7 +94,7 @@ export class Dispatcher {
       this.#registered--;
       if (claim.refed) this.#registeredRefed--;
     } else if (claim.interest === 0) {
-      this.poll.add(fd, interest, claim.target, { mode });
+      this.poll.add(fd, interest, claim.target, { mode, unpollable: claim.unpollable });
       this.#registered++;
       if (claim.refed) this.#registeredRefed++;
     } else {
@@ -123,10 +126,17 @@ export class Dispatcher {
     return this.#claims.get(fd)?.interest ?? 0;
   }
 
+  /** Which add() calls on the poller are this dispatcher's own: those for a claimed fd and its target. */
+  readonly accepts = (fd: number, data: unknown): boolean => {
+    const claim = this.#claims.get(fd);
+    return claim !== undefined && claim.target === data;
+  };
+
   #idle(): void {
     if (!this.#running) return;
     this.#running = false;
     if (this.poll.closed) return;
+    if (this.poll !== shared) internals.serve(this.poll, undefined); // the user's poller again
     this.poll.stop();
     internals.keepAlive(this.poll, true); // the poller is the user's again: their ref()/unref() alone decides
   }
@@ -206,6 +216,10 @@ let shared: SocketPoll<unknown> | undefined;
  * ```
  */
 export function defaultPoller(): SocketPoll<unknown> {
-  if (shared === undefined || shared.closed) shared = new SocketPoll();
+  if (shared === undefined || shared.closed) {
+    shared = new SocketPoll();
+    // It serves streams and once() only, running or not: an add() of your own is refused at the call.
+    internals.serve(shared, dispatcherFor(shared).accepts);
+  }
   return shared;
 }

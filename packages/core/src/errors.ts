@@ -133,7 +133,9 @@ function hint(code: string, op: string, fd: number | undefined, backend: Backend
     case 'EEXIST':
       return `${f} is already registered with this poller; use mod() to change its events, mode or data`;
     case 'ENOENT':
-      return `${f} is not registered with this poller; add() it first`;
+      return op === 'del'
+        ? `${f} is not registered with this poller (never added, or del()'d already): there is nothing to remove`
+        : `${f} is not registered with this poller; add() it first`;
     case 'EBADF':
       return `${f} is not an open file descriptor (already closed, or never opened)`;
     case 'EPERM':

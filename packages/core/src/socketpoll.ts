@@ -171,6 +171,11 @@ export interface PollInternals {
    * A one-time fact (an edge, a oneshot arming, a timer's expiry, a process's exit) is not.
    */
   reportedAgain(poll: SocketPoll<any>, ev: PollEvent<any>): boolean;
+  /**
+   * The poller serves streams and once() (`accepts`: which add() calls are theirs), or is the
+   * user's again (undefined): add() of anything else is refused while it serves them.
+   */
+  serve(poll: SocketPoll<any>, accepts: ((fd: number, data: unknown) => boolean) | undefined): void;
 }
 
 /** @internal */
@@ -232,6 +237,9 @@ export class SocketPoll<T = unknown> {
   readonly #regs = new Map<number, Registration<T>>();
   readonly #sources = new Map<number, SourceRegistration<T>>();
   readonly #unpollable: Unpollable;
+  /** Set while the poller serves streams and once(): which add() calls are theirs. */
+  #servedFor: ((fd: number, data: unknown) => boolean) | undefined;
+  #warnedOptionsAsData = false;
   readonly #handles = new WeakMap<PollSource, number>();
   #spent: number[] = [];
   #nextToken = 1;
@@ -262,6 +270,9 @@ export class SocketPoll<T = unknown> {
         poll.#applyRef();
       },
       reportedAgain: (poll, ev) => ev.source === undefined && poll.#regs.get(ev.fd)?.mode === 'level',
+      serve: (poll, accepts) => {
+        poll.#servedFor = accepts;
+      },
     };
   }
 
@@ -342,6 +353,20 @@ export class SocketPoll<T = unknown> {
     this.#checkOpen();
     checkFd(fd);
     checkEvents(events);
+    if (this.#servedFor !== undefined && !this.#servedFor(fd, data)) {
+      throw new SocketPollStateError(
+        'ERR_SOCKETPOLL_BUSY',
+        `this poller serves streams and once() (defaultPoller(), or one you gave them): they take its events, so fd ${fd} would never reach you; add() it to a SocketPoll of your own`,
+      );
+    }
+    if (options === undefined && looksLikeOptions(data) && !this.#warnedOptionsAsData) {
+      this.#warnedOptionsAsData = true;
+      process.emitWarning(
+        `add(fd, events, ${JSON.stringify(data)}) takes that object as the fd's data, not as options: the registration is level-triggered with default options. Pass options fourth: add(fd, events, data, options) (data may be undefined)`,
+        { code: 'SOCKETPOLL_OPTIONS_AS_DATA' },
+      );
+    }
+    if (fd === 0) warnIfStdinIsRead();
     const mode = checkMode(checkOptions<RegisterOptions>(options).mode, 'level');
     const optionBits =
       checkUnpollable(options?.unpollable ?? this.#unpollable, 'options.unpollable') |
@@ -1065,6 +1090,39 @@ export function checkEvents(events: unknown): asserts events is number {
   }
 }
 
+
+const OPTION_NAMES = new Set(['mode', 'unpollable', 'exactEvents']);
+
+/** `data` is a plain object with RegisterOptions' keys only: likely options passed as data. */
+function looksLikeOptions(data: unknown): boolean {
+  if (data === null || typeof data !== 'object') return false;
+  const proto = Object.getPrototypeOf(data);
+  if (proto !== Object.prototype && proto !== null) return false;
+  const keys = Object.keys(data);
+  return keys.length > 0 && keys.every((k) => OPTION_NAMES.has(k));
+}
+
+let warnedStdin = false;
+
+/**
+ * Registering fd 0 is legitimate; registering it while Node's own `process.stdin` stream reads it
+ * splits the input between the two: warn once, at the add().
+ */
+function warnIfStdinIsRead(): void {
+  if (warnedStdin) return;
+  const handles = (process as unknown as { _getActiveHandles?: () => unknown[] })._getActiveHandles?.() ?? [];
+  const readsStdin = handles.some((h) => {
+    const stream = h as { fd?: number; readableFlowing?: boolean | null; listenerCount?: (e: string) => number } | null;
+    if (stream?.fd !== 0) return false;
+    return stream.readableFlowing === true || (stream.listenerCount?.('readable') ?? 0) > 0;
+  });
+  if (!readsStdin) return;
+  warnedStdin = true;
+  process.emitWarning(
+    "fd 0 is registered while Node's own process.stdin stream is reading it: each chunk of input goes to one of the two, not both. Use one: process.stdin.pause() (or never touch process.stdin), or read with socketpoll alone",
+    { code: 'SOCKETPOLL_STDIN_SHARED' },
+  );
+}
 
 /** The C flag bit for an `exactEvents` option; `kept` when it is omitted. */
 function checkExactEvents(value: unknown, kept: number): number {

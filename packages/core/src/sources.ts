@@ -62,8 +62,8 @@ export const HANDLE_MAX = -(1 << 20);
 /** @internal */
 export function checkTimerMs(ms: unknown): number {
   if (typeof ms !== 'number') throw new InvalidArgTypeError('ms', 'of type number', ms);
-  if (Number.isNaN(ms) || ms < 1 || ms > 0x7fffffff) {
-    throw new OutOfRangeError('ms', '>= 1 and <= 2147483647 (milliseconds)', ms);
+  if (Number.isNaN(ms) || ms <= 0 || ms > 0x7fffffff) {
+    throw new OutOfRangeError('ms', '> 0 and <= 2147483647 (milliseconds; a fraction rounds up: 0.5 is 1 ms)', ms);
   }
   return Math.ceil(ms);
 }

@@ -18,10 +18,10 @@ import { Duplex, type DuplexOptions, Readable, type ReadableOptions, Writable, t
 import { getSystemErrorName } from 'node:util';
 import { checkOptions, checkSignal } from './abort';
 import { defaultPoller, type Dispatcher, dispatcherFor, type ReadyTarget } from './dispatch';
-import { InvalidArgTypeError, OutOfRangeError, SocketPollError, SocketPollStateError } from './errors';
+import { InvalidArgTypeError, InvalidArgValueError, OutOfRangeError, SocketPollError, SocketPollStateError } from './errors';
 import { POLL_ERROR, POLL_HANGUP, POLL_RDHUP, POLL_READ, POLL_WRITE } from './flags';
 import type { NativeAddon } from './loader';
-import { checkFd, internals, SocketPoll } from './socketpoll';
+import { checkFd, internals, SocketPoll, type Unpollable } from './socketpoll';
 
 /**
  * Options for {@link readableFrom}, {@link writableTo} and {@link duplexOf}.
@@ -44,6 +44,17 @@ export interface FdStreamOptions {
   highWaterMark?: number;
   /** Aborting it destroys the stream with an `AbortError` (Node's stream `signal` option). */
   signal?: AbortSignal;
+  /**
+   * `'ready'` streams an fd the kernel refuses to watch because it is always ready: a regular file
+   * or `/dev/null` (epoll's `EPERM`; think `node app.js < input.txt` with `readableFrom(0)`). It is
+   * then read or written as fast as the stream asks. Default `'error'`: such an fd is refused with
+   * `EPERM` when the stream is made. See {@link Unpollable}.
+   *
+   * ```ts
+   * readableFrom(0, { unpollable: 'ready' }).pipe(process.stdout);   // stdin: a pipe, a tty or a file
+   * ```
+   */
+  unpollable?: Unpollable;
 }
 
 /**
@@ -127,8 +138,19 @@ class FdChannel implements ReadyTarget {
   // writing
   #pending: PendingWrite | undefined;
 
-  constructor(fd: number, poll: SocketPoll<any>, status: FdStatus, autoClose: boolean, restoreBlocking: boolean, setNonBlocking: boolean) {
+  readonly #unpollable: Unpollable;
+
+  constructor(
+    fd: number,
+    poll: SocketPoll<any>,
+    status: FdStatus,
+    autoClose: boolean,
+    restoreBlocking: boolean,
+    setNonBlocking: boolean,
+    unpollable: Unpollable,
+  ) {
     this.fd = fd;
+    this.#unpollable = unpollable;
     this.poll = poll;
     this.isTTY = status.isTTY;
     this.isSocket = status.type === S_IFSOCK;
@@ -145,7 +167,7 @@ class FdChannel implements ReadyTarget {
 
   /** Claims the fd and registers it once (then unregisters), so a refusal is an error at creation. */
   attach(probeEvents: number): void {
-    this.#dispatcher.claim(this.fd, this);
+    this.#dispatcher.claim(this.fd, this, this.#unpollable);
     try {
       this.#dispatcher.setInterest(this.fd, probeEvents);
       this.#dispatcher.setInterest(this.fd, 0);
@@ -398,7 +420,7 @@ function checkHighWaterMark(value: unknown, name: string): void {
 }
 
 /** Checks everything, makes the fd non-blocking and claims it; a failure changes nothing. */
-function openChannel(fd: unknown, options: unknown, read: boolean, write: boolean): FdChannel {
+function openChannel(fd: unknown, options: unknown, read: boolean, write: boolean, factory: string): FdChannel {
   checkFd(fd);
   const opts = checkOptions<DuplexOfOptions>(options);
   const poll = opts.poll ?? defaultPoller();
@@ -410,6 +432,10 @@ function openChannel(fd: unknown, options: unknown, read: boolean, write: boolea
   checkHighWaterMark(opts.writableHighWaterMark, 'options.writableHighWaterMark');
   checkSignal(opts.signal);
   if (opts.allowHalfOpen !== undefined) checkBoolean(opts.allowHalfOpen, 'options.allowHalfOpen');
+  const unpollable = opts.unpollable ?? 'error';
+  if (unpollable !== 'error' && unpollable !== 'ready') {
+    throw new InvalidArgValueError('options.unpollable', unpollable, "must be 'error' or 'ready'");
+  }
   if (poll.closed) throw new SocketPollStateError('ERR_SOCKETPOLL_CLOSED', 'options.poll is closed; pass an open poller');
 
   const addon = internals.addon(poll);
@@ -443,11 +469,16 @@ function openChannel(fd: unknown, options: unknown, read: boolean, write: boolea
     }
     setNonBlocking = true;
   }
-  const channel = new FdChannel(fd, poll, status, autoClose, restoreBlocking, setNonBlocking);
+  const channel = new FdChannel(fd, poll, status, autoClose, restoreBlocking, setNonBlocking, unpollable);
   try {
     channel.attach(read ? POLL_READ : POLL_WRITE);
   } catch (err) {
     if (setNonBlocking) addon.setNonBlocking(fd, false);
+    const e = err as { code?: string; message: string };
+    if (e.code === 'EPERM') {
+      // The poller's advice names add(); this call's option is the stream factory's.
+      e.message = `EPERM: fd ${fd} cannot be watched by ${poll.backendName}: regular files and /dev/null are always ready; pass { unpollable: 'ready' } to ${factory}() to stream it anyway (read or written as fast as the stream asks)`;
+    }
     throw err;
   }
   return channel;
@@ -776,7 +807,7 @@ export class FdDuplex extends Duplex {
  * that cannot be made non-blocking.
  */
 export function readableFrom(fd: number, options?: FdStreamOptions): FdReadable {
-  const channel = openChannel(fd, options, true, false);
+  const channel = openChannel(fd, options, true, false, 'readableFrom');
   const o = streamOptions(options);
   return new FdReadable(channel, { highWaterMark: o.highWaterMark, signal: o.signal, emitClose: true, autoDestroy: true });
 }
@@ -795,7 +826,7 @@ export function readableFrom(fd: number, options?: FdStreamOptions): FdReadable 
  * @throws at creation: as {@link readableFrom} (`EBADF` for a read-only fd).
  */
 export function writableTo(fd: number, options?: FdStreamOptions): FdWritable {
-  const channel = openChannel(fd, options, false, true);
+  const channel = openChannel(fd, options, false, true, 'writableTo');
   const o = streamOptions(options);
   return new FdWritable(channel, { highWaterMark: o.highWaterMark, signal: o.signal, emitClose: true, autoDestroy: true });
 }
@@ -815,6 +846,6 @@ export function writableTo(fd: number, options?: FdStreamOptions): FdWritable {
  * @throws at creation: as {@link readableFrom} and {@link writableTo}.
  */
 export function duplexOf(fd: number, options?: DuplexOfOptions): FdDuplex {
-  const channel = openChannel(fd, options, true, true);
+  const channel = openChannel(fd, options, true, true, 'duplexOf');
   return new FdDuplex(channel, streamOptions(options));
 }

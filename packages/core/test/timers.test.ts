@@ -150,6 +150,10 @@ describe.each(BACKENDS)('timers on $label', (backend) => {
 
   test('bad arguments are typed errors, and handles belong to their poller', () => {
     expect(errorOf(() => poll.addTimer(0)).code).toBe('ERR_OUT_OF_RANGE');
+    expect(errorOf(() => poll.addTimer(-1)).code).toBe('ERR_OUT_OF_RANGE');
+    const half = poll.addTimer(0.5); // a fraction rounds up, as docs/sources.md says
+    expect(half.ms).toBe(1);
+    poll.del(half);
     expect(errorOf(() => poll.addTimer(NaN)).code).toBe('ERR_OUT_OF_RANGE');
     expect(errorOf(() => poll.addTimer(2 ** 31)).code).toBe('ERR_OUT_OF_RANGE');
     expect(errorOf(() => poll.addTimer('10' as unknown as number)).code).toBe('ERR_INVALID_ARG_TYPE');
