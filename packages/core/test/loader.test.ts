@@ -38,7 +38,9 @@ describe('the platform table', () => {
     const version = readJson(path.join(CORE, 'package.json')).version;
     const fixed = readJson(path.join(ROOT, '.changeset', 'config.json')).fixed[0];
     for (const name of fixed) expect(readJson(path.join(packageDir(name), 'package.json')).version).toBe(version);
-    const expected = ['@socketpoll/core', SOURCE_PACKAGE.packageName, ...PLATFORM_PACKAGES.map((p) => p.packageName), ...sourceSelectors().map((s) => s.packageName)];
+    // The packages built on core that are released with it (packages/native/scripts/prebuilt/manifests.js).
+    const { COMPANION_PACKAGES } = require('../../native/scripts/prebuilt/manifests.js') as { COMPANION_PACKAGES: string[] };
+    const expected = ['@socketpoll/core', SOURCE_PACKAGE.packageName, ...PLATFORM_PACKAGES.map((p) => p.packageName), ...sourceSelectors().map((s) => s.packageName), ...COMPANION_PACKAGES];
     expect([...fixed].sort()).toEqual(expected.sort());
   });
 

@@ -155,4 +155,4 @@ function run({ check }) {
   if (!drift.length) console.log('manifests: up to date');
 }
 
-module.exports = { run, expectedFiles };
+module.exports = { run, expectedFiles, COMPANION_PACKAGES };
