@@ -319,16 +319,21 @@ run() {
     grep -v '^$' "$run_dir/qemu.err" >&2 || true
     say "the guest wrote no exit status"
   fi
+  local summary="guest exit status $status"
   if [ -n "$hpid" ]; then
-    local hstatus=0
+    # The host side gets 10 s after the guest is done, then it is stopped.
+    local hstatus=0 i
+    for i in $(seq 1 100); do kill -0 "$hpid" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$hpid" 2>/dev/null; then
+      say "the host command was still running 10 s after the guest finished: stopped"
+      kill "$hpid" 2>/dev/null || true
+    fi
     wait "$hpid" || hstatus=$?
     hpid=""
-    if [ "$hstatus" != 0 ]; then
-      say "the host command exited with $hstatus"
-      [ "$status" != 0 ] || status=$hstatus
-    fi
+    summary+=", host command exit status $hstatus"
+    [ "$status" != 0 ] || status=$hstatus
   fi
-  say "guest exit status $status, ${ver}, $((SECONDS - start))s"
+  say "$summary, ${ver}, $((SECONDS - start))s"
   return "$status"
 }
 

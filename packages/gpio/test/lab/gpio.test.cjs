@@ -100,6 +100,32 @@ for (const edge of ['rising', 'falling', 'both']) {
   });
 }
 
+test('debounce: a burst of toggles within the period gives one settled edge', async () => {
+  chip.setPull(2, 'pull-down');
+  const req = gpio.requestLines(chip.path, { lines: [2], edge: 'both', debounceUs: 100_000 });
+  const c = gpio.openChip(chip.path);
+  assert.equal(c.getLineInfo(2).debounceUs, 100_000);
+  c.close();
+  const events = [];
+  req.on('edge', (ev) => events.push(ev));
+  for (let i = 0; i < 5; i++) chip.setPull(2, i % 2 === 0 ? 'pull-up' : 'pull-down'); // ends high
+  await tick(600);
+  assert.deepEqual(events.map((e) => e.edge), ['rising'], JSON.stringify(events, big));
+  req.close();
+});
+
+test("eventClock 'realtime': timestamps on the wall clock", async () => {
+  chip.setPull(2, 'pull-down');
+  const req = gpio.requestLines(chip.path, { lines: [2], edge: 'rising', eventClock: 'realtime' });
+  const got = nextEdges(req, 1);
+  const before = BigInt(Date.now()) * 1_000_000n;
+  chip.setPull(2, 'pull-up');
+  const [ev] = await got;
+  const after = BigInt(Date.now() + 1) * 1_000_000n;
+  assert.ok(ev.timestampNs >= before - 1_000_000n && ev.timestampNs <= after, `${ev.timestampNs} within [${before}, ${after}]`);
+  req.close();
+});
+
 test('both edges on several lines of one request; lineSeqno per line', async () => {
   for (const o of [4, 5, 6]) chip.setPull(o, 'pull-down');
   const req = gpio.requestLines(chip.label, { lines: [4, 5, 6], edge: 'both', consumer: 'multi' });
@@ -327,6 +353,24 @@ test('garbage collection releases a dropped request; a watched one stays until u
   await collect();
   assert.equal(c.getLineInfo(5).used, false, 'released once unwatched and dropped');
   c.close();
+});
+
+test('a chip removed under a watched request: one error, watching stops, no spin', async () => {
+  const other = sim.makeChip({ lines: 2 });
+  const req = gpio.requestLines(other.path, { lines: [0], edge: 'both' });
+  const errors = [];
+  req.on('error', (err) => errors.push(err));
+  req.on('edge', () => {});
+  await tick(20);
+  other.remove();
+  for (let i = 0; i < 100 && errors.length === 0; i++) await tick(10);
+  const cpu0 = process.cpuUsage();
+  await tick(300);
+  const cpu = process.cpuUsage(cpu0);
+  assert.equal(errors.length, 1, `one error: ${errors.map(String)}`);
+  assert.ok(errors[0] instanceof gpio.GpioSystemError, String(errors[0]));
+  assert.ok((cpu.user + cpu.system) / 1000 < 150, `idle after the error (${(cpu.user + cpu.system) / 1000} ms CPU in 300 ms)`);
+  req.close();
 });
 
 test('teardown: remove the chip', () => {
