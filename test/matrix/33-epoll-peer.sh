@@ -9,9 +9,11 @@
 # (packages/epoll/test/peer/in-worker.cjs), and all of them at once, each in its own Worker of one
 # process; on Node 20 (this machine's), 22 and 24, Bun and Deno (DENO_COMPAT=1), on the kqueue
 # backend (the test-only emulation, Node 20), and with the arm64 and armv7 prebuilts under qemu.
+# Last, onoff itself, unchanged, gets real GPIO interrupts through the drop-in in the device lab
+# (a VM whose kernel has gpio-sim and sysfs GPIO): on Node, in a Worker, on Bun and Deno.
 # First, the same harness runs the suite against a stub that never delivers an event, and must
-# fail it. EPOLL_PEER_ONLY=node,bun,... narrows the runtimes (node node22 node24 bun deno kqueue
-# arm64 armv7).
+# fail it. EPOLL_PEER_ONLY=node,bun,... narrows the runs (node node22 node24 bun deno kqueue
+# arm64 armv7 lab).
 set -uo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 dropin="$root/packages/epoll"
@@ -196,6 +198,44 @@ arm() { # <word> <package> <runtime> <qemu> <sysroot>
 }
 arm arm64 epoll-linux-arm64 node-arm64 qemu-aarch64-static /usr/aarch64-linux-gnu
 arm armv7 epoll-linux-arm-gnueabihf node-armv7 qemu-arm-static /usr/arm-linux-gnueabihf
+
+# 7. onoff, unchanged, on a real kernel's sysfs GPIO interrupts (the device lab: a VM with gpio-sim,
+# test/lab/README.md), with an `epoll` whose epoll.js re-exports the drop-in: on Node, in a Worker,
+# on Bun and Deno (when test/runtime.sh has fetched them).
+if wanted lab; then
+  app="$cache/onoff-app"
+  if [ ! -f "$app/node_modules/onoff/onoff.js" ] || [ ! -f "$app/node_modules/lodash.debounce/index.js" ]; then
+    rm -rf "$app" && mkdir -p "$app/node_modules"
+    for spec in onoff@6.0.3 lodash.debounce@4.0.8; do
+      dir="$app/node_modules/${spec%@*}"
+      mkdir -p "$dir"
+      tgz=$(cd "$cache" && npm pack --silent "$spec" 2>/dev/null | tail -1) && tar -xzf "$cache/$tgz" -C "$dir" --strip-components=1 && rm -f "$cache/$tgz"
+    done
+  fi
+  mkdir -p "$app/node_modules/epoll"
+  printf '{ "name": "epoll", "version": "%s", "main": "epoll.js" }\n' "$version" > "$app/node_modules/epoll/package.json"
+  printf "module.exports = require(%s);\n" "'$dropin'" > "$app/node_modules/epoll/epoll.js"
+  if [ ! -f "$app/node_modules/onoff/onoff.js" ]; then
+    echo "33-epoll-peer: lab skipped: npm pack onoff failed (no registry here?)"
+  else
+    guest="packages/epoll/test/lab/onoff-gpio.cjs"
+    script='node "$0" "$1"; a=$?; LAB_WORKER=1 node "$0" "$1"; b=$?; c=0; d=0
+      if [ -n "${LAB_BUN:-}" ]; then "$LAB_BUN" "$0" "$1"; c=$?; fi
+      if [ -n "${LAB_DENO:-}" ]; then DENO_COMPAT=1 "$LAB_DENO" run -A "$0" "$1"; d=$?; fi
+      exit $((a | b | c | d))'
+    out=$(cd "$root" && LAB_SKIP_EXIT=77 timeout 900 bash test/lab/lab.sh run -- bash -c "$script" "$guest" "$app" 2>&1)
+    rc=$?
+    grep -E '^(ok|not ok) - |^lab: ' <<<"$out" | sed 's/^/  /'
+    if [ "$rc" = 77 ]; then
+      echo "33-epoll-peer: lab skipped (see above)"
+    elif [ "$rc" != 0 ] || grep -q '^not ok' <<<"$out" || ! grep -q '^ok - onoff' <<<"$out"; then
+      failures+=("onoff on gpio-sim in the device lab: exit $rc")
+      tail -30 <<<"$out" | sed 's/^/    | /'
+    fi
+    runs=$((runs + $(grep -c '^ok - onoff\|^not ok' <<<"$out")))
+    step "onoff on a real kernel's GPIO interrupts (device lab)"
+  fi
+fi
 
 for r in "${rates[@]}"; do echo "  performance-check, $r"; done
 if [ "${#failures[@]}" -gt 0 ]; then
