@@ -711,12 +711,12 @@ export class SocketPoll<T = unknown> {
    * poller's blocking `wait()`:
    *
    * ```ts
-   * const worker = new Worker('./worker.js', { workerData: poll.wakeupHandle });
+   * const worker = new Worker('./worker.mjs', { workerData: poll.wakeupHandle });
    * poll.wait(-1);   // returns [] once the worker has called wakeup()
    * ```
    *
    * ```ts
-   * // worker.js
+   * // worker.mjs
    * import { wakeup } from '@socketpoll/core';
    * import { workerData } from 'node:worker_threads';
    * wakeup(workerData);

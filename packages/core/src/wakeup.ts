@@ -17,12 +17,12 @@ import type { WakeupHandle } from './socketpoll';
  *
  * ```ts
  * // main thread
- * const worker = new Worker('./worker.js', { workerData: poll.wakeupHandle });
+ * const worker = new Worker('./worker.mjs', { workerData: poll.wakeupHandle });
  * poll.wait(-1);                 // returns when the worker calls wakeup()
  * ```
  *
  * ```ts
- * // worker.js
+ * // worker.mjs
  * import { wakeup } from '@socketpoll/core';
  * import { workerData } from 'node:worker_threads';
  * wakeup(workerData);

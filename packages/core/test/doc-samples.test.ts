@@ -1,9 +1,15 @@
 /**
  * Every TypeScript code sample in the READMEs, docs/ and the doc comments of src/ is compiled
  * with `strict` against the built package's own types (as a user imports it), then run as its
- * own process (an ES module) against real fds. A sample uses the names of test/samples/prelude.mts (`poll`, `fd`,
- * `conn`…) where it does not declare them; a block whose first line is `// worker.js` is the
- * worker file of the block before it.
+ * own process (an ES module) against real fds, with a pipe holding "hello" on its stdin.
+ *
+ * A block of the READMEs and docs/ is a complete program, as a newcomer would paste it, unless its
+ * first line says it is a fragment (`// (fragment: …)`): only a fragment, and a doc comment's
+ * sample in src/ (the API reference), may use the names of test/samples/prelude.mts (`poll`, `fd`,
+ * `conn`…) without declaring them. A block whose first line is `// worker.mjs` (or another file
+ * name) is the worker file of the block before it, written under that name; a `.js` worker may not
+ * use `import` (it would not load in a CommonJS project). A ```js block must parse as what it is:
+ * CommonJS when it uses `require()`, an ES module when it uses `import` or top-level `await`, not both.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -22,9 +28,14 @@ interface Sample {
   /** `README.md:12`: where the block starts. */
   where: string;
   code: string;
-  /** The worker file it starts, if the next block is one. */
-  worker?: string;
+  /** May it use the prelude's names without declaring them (a fragment, or an API reference sample)? */
+  prelude: boolean;
+  /** The worker file it starts, if the next block is one: its name and code. */
+  worker?: { name: string; code: string };
 }
+
+const FRAGMENT = /^\/\/ \(fragment\b/;
+const WORKER = /^\/\/ (worker\.(?:m?js|cjs|ts|mts))\b/;
 
 function markdownFiles(): string[] {
   const docs = path.join(ROOT, 'docs');
@@ -35,28 +46,36 @@ function markdownFiles(): string[] {
   return files.sort();
 }
 
-/** ```ts blocks of a text whose lines may carry a prefix (` * ` in doc comments). */
-function blocks(file: string, prefix: RegExp): Sample[] {
+/** ```<lang> blocks of a text whose lines may carry a prefix (` * ` in doc comments). */
+function fenced(file: string, prefix: RegExp, lang: string): { where: string; code: string }[] {
   const lines = fs.readFileSync(file, 'utf8').split('\n').map((l) => l.replace(prefix, ''));
-  const found: Sample[] = [];
+  const found: { where: string; code: string }[] = [];
   for (let i = 0; i < lines.length; i++) {
-    if (lines[i].trim() !== '```ts') continue;
+    if (lines[i].trim() !== '```' + lang) continue;
     const start = i + 1;
     const indent = lines[i].indexOf('```');
     while (++i < lines.length && lines[i].trim() !== '```');
-    const code = lines.slice(start, i).map((l) => l.slice(indent)).join('\n');
-    const where = `${path.relative(ROOT, file)}:${start}`;
+    found.push({ where: `${path.relative(ROOT, file)}:${start}`, code: lines.slice(start, i).map((l) => l.slice(indent)).join('\n') });
+  }
+  return found;
+}
+
+/** ```ts blocks; `reference`: doc comments, whose samples may use the prelude's names. */
+function blocks(file: string, prefix: RegExp, reference: boolean): Sample[] {
+  const found: Sample[] = [];
+  for (const { where, code } of fenced(file, prefix, 'ts')) {
     const previous = found[found.length - 1];
-    if (code.startsWith('// worker.js') && previous) previous.worker = code;
-    else found.push({ where, code });
+    const worker = WORKER.exec(code);
+    if (worker && previous) previous.worker = { name: worker[1], code };
+    else found.push({ where, code, prelude: reference || FRAGMENT.test(code) });
   }
   return found;
 }
 
 function allSamples(): Sample[] {
-  const samples = markdownFiles().flatMap((f) => blocks(f, /^/));
+  const samples = markdownFiles().flatMap((f) => blocks(f, /^/, false));
   const src = path.join(CORE, 'src');
-  for (const f of fs.readdirSync(src).sort()) samples.push(...blocks(path.join(src, f), /^\s*\*( |$)/));
+  for (const f of fs.readdirSync(src).sort()) samples.push(...blocks(path.join(src, f), /^\s*\*( |$)/, true));
   return samples;
 }
 
@@ -82,17 +101,24 @@ function importsFor(names: Set<string>): string {
 
 const samples = allSamples();
 const fileOf = (i: number) => `sample-${String(i).padStart(3, '0')}`;
-const sources = (): { file: string; where: string; code: string }[] =>
+/** The TypeScript source a worker file of that name compiles from (worker.mjs from worker.mts…). */
+const workerSource = (name: string): string => name.replace(/\.mjs$/, '.mts').replace(/\.cjs$/, '.cts').replace(/\.js$/, '.ts');
+
+const sources = (): { file: string; where: string; code: string; prelude: boolean }[] =>
   samples.flatMap((s, i) => [
-    { file: `${fileOf(i)}.mts`, where: s.where, code: s.code },
-    // The worker file the sample names, `./worker.js` (CommonJS, as this package is).
-    ...(s.worker ? [{ file: 'worker.ts', where: `${s.where} (worker)`, code: s.worker }] : []),
+    { file: `${fileOf(i)}.mts`, where: s.where, code: s.code, prelude: s.prelude },
+    // The worker file the sample names, under that name.
+    ...(s.worker ? [{ file: workerSource(s.worker.name), where: `${s.where} (worker)`, code: s.worker.code, prelude: s.prelude }] : []),
   ]);
 
 /** Writes every sample with its implicit imports on line 1 (so line numbers match the block). */
 function writeSamples(missing: Map<string, Set<string>>): string[] {
-  const workers = new Set(sources().filter((s) => s.file === 'worker.ts').map((s) => s.code));
-  if (workers.size > 1) throw new Error('samples with different `// worker.js` blocks: make them the same');
+  const workers = samples.filter((s) => s.worker);
+  for (const name of new Set(workers.map((s) => s.worker!.name))) {
+    if (new Set(workers.filter((s) => s.worker!.name === name).map((s) => s.worker!.code)).size > 1) {
+      throw new Error(`samples with different \`// ${name}\` blocks: make them the same`);
+    }
+  }
   return sources().map(({ file, where, code }) => {
     // `export {}` makes each sample a module of its own (its names do not clash with another's).
     fs.writeFileSync(path.join(OUT, file), `${importsFor(missing.get(file) ?? new Set())} export {}; // ${where}\n${code}\n`);
@@ -122,6 +148,26 @@ beforeAll(() => {
 
 test('the docs, READMEs and doc comments have samples to check', () => {
   expect(samples.length).toBeGreaterThan(15);
+  expect(samples.filter((s) => !s.prelude).length).toBeGreaterThan(5); // complete programs
+});
+
+test('a worker file named .js uses no import statement (a CommonJS project could not load it)', () => {
+  const esmInJs = samples.filter((s) => s.worker && /\.js$/.test(s.worker.name) && /^\s*import\s/m.test(s.worker.code));
+  expect(esmInJs.map((s) => `${s.where}: // ${s.worker!.name} uses import: name it worker.mjs`)).toEqual([]);
+});
+
+describe('every ```js block parses as the kind of module it is written as', () => {
+  const jsBlocks = markdownFiles().flatMap((f) => fenced(f, /^/, 'js'));
+  test.each(jsBlocks.map((b) => [b.where, b.code] as const))('%s', (_where, code) => {
+    const usesRequire = /\brequire\(/.test(code);
+    const esm = /^\s*import\s/m.test(code) || /^(for )?await\b|^\s*for await\b/m.test(code);
+    expect({ mixesRequireWithEsm: usesRequire && esm }).toEqual({ mixesRequireWithEsm: false });
+    const file = path.join(OUT, `check-${Math.random().toString(36).slice(2)}${esm ? '.mjs' : '.cjs'}`);
+    fs.writeFileSync(file, code);
+    const r = spawnSync(process.execPath, ['--check', file], { encoding: 'utf8' });
+    fs.rmSync(file);
+    expect(r.stderr).toBe('');
+  });
 });
 
 test('every sample compiles under strict against the published types', () => {
@@ -134,6 +180,8 @@ test('every sample compiles under strict against the published types', () => {
     if (!d.file || !name) continue;
     if (!PRELUDE_NAMES.has(name) && !CORE_NAMES.has(name) && !NODE_NAMES[name] && name !== 'fs') continue;
     const file = path.basename(d.file.fileName);
+    // A complete program gets nothing it does not import itself: its error stays.
+    if (!sources().find((s) => s.file === file)?.prelude) continue;
     missing.set(file, (missing.get(file) ?? new Set()).add(name));
   }
   const { program, diagnostics } = compile(writeSamples(missing));
@@ -152,6 +200,7 @@ describe('every sample runs against real fds', () => {
     const r = spawnSync(process.execPath, [`${fileOf(i)}.mjs`], {
       cwd: OUT,
       encoding: 'utf8',
+      input: 'hello\n', // stdin: a pipe, as in `echo hello | node app.mjs`
       timeout: 10_000,
       env: { ...process.env, SOCKETPOLL_FD_HELPER: HELPER_PATH, SOCKETPOLL_BACKEND: '' },
     });
