@@ -116,6 +116,9 @@ export class Gpio {
     if (typeof debounce !== 'number' || !(debounce >= 0) || !Number.isFinite(debounce)) {
       throw new IncompatibleFlagsError(`debounceTimeout must be a number of milliseconds >= 0; got ${JSON.stringify(options.debounceTimeout)}`);
     }
+    if (dir !== 'in' && e !== 'none') {
+      throw new IncompatibleFlagsError(`edge '${e}' on line ${gpio}, an output: edges are reported on inputs ('in')`);
+    }
     const chip = openChip(options.chip ?? defaultChip());
     try {
       this.offset = chip.lineOffset(gpio);
@@ -128,10 +131,6 @@ export class Gpio {
       });
     } finally {
       chip.close();
-    }
-    if (dir !== 'in' && e !== 'none') {
-      this.#request.close();
-      throw new IncompatibleFlagsError(`edge '${e}' on line ${gpio}, an output: edges are reported on inputs ('in')`);
     }
   }
 

@@ -136,5 +136,6 @@ describe('chips that are not there', () => {
     expect(() => new Gpio(17, 'sideways' as never, { chip: '/dev/null' })).toThrow(/direction must be 'in', 'out', 'high' or 'low'/);
     expect(() => new Gpio(17, 'in', 'up' as never, { chip: '/dev/null' })).toThrow(/edge must be/);
     expect(() => new Gpio(17, 'in', 'both', { chip: '/dev/null', debounceTimeout: -5 })).toThrow(/debounceTimeout/);
+    expect(() => new Gpio(17, 'out', 'both', { chip: '/dev/null' })).toThrow(/edges are reported on inputs/);
   });
 });
