@@ -117,7 +117,7 @@ fetch_kernel() {
   dir="$cache/kernel/$ver"
   if [ "$(cat "$dir/ready" 2>/dev/null)" != "${modules[*]}" ]; then
     say "fetching linux $ver from $suite"
-    tmp="$cache/tmp" && rm -rf "$tmp" && mkdir -p "$tmp/x"
+    tmp="$cache/tmp.$$" && rm -rf "$tmp" && mkdir -p "$tmp/x"
     (cd "$tmp" && apt_private download "linux-binary-$ver" "linux-modules-$ver") >/dev/null 2>&1 ||
       skip "could not download linux-binary-$ver / linux-modules-$ver from $suite"
     for deb in "$tmp"/*.deb; do dpkg -x "$deb" "$tmp/x"; done
