@@ -13,9 +13,13 @@
  * gone, WRITE only if asked, HANGUP/ERROR only once the peer is gone. At the end of a sequence, a
  * started poller reports every level registration whose asked-for condition holds.
  *
- * The batch callback reacts to each event as a user's would: it reads the fd dry, del()s another
- * registered fd (whose later events in the same batch must then be cancelled), mod()s the fd, or
- * stop()s the poller, each at random.
+ * The batches are consumed by a start() callback, or by a `for await` loop over events() whose
+ * body runs after the batch's delivery (in promise continuations): a batch may only report
+ * readiness that held after the consumer finished with the previous one (for events(): after the
+ * body asked for the next). The consumer reacts to each event as a user's would: it reads the fd
+ * dry, del()s another registered fd (whose later events in the same batch must then be cancelled),
+ * mod()s the fd, or stops, each at random. once() has a model of its own below: one readiness of
+ * one fd, awaited again and again, each reporting only readiness that held after it was called.
  * FUZZ_RUNS (default 60 sequences per backend and path) and FUZZ_SEED replay a run.
  */
 import fc from 'fast-check';
@@ -37,6 +41,7 @@ type Reaction = 'none' | 'drain' | 'delOther' | 'modThis' | 'stop';
 interface Scenario {
   cmds: Command[];
   reactions: Reaction[]; // used in turn, one per event delivered
+  consumer: 'start' | 'events';
 }
 
 function scenarios(modes: readonly PollMode[]): fc.Arbitrary<Scenario> {
@@ -60,6 +65,7 @@ function scenarios(modes: readonly PollMode[]): fc.Arbitrary<Scenario> {
   return fc.record({
     cmds: fc.array(command, { minLength: 5, maxLength: 40, size: 'max' }),
     reactions: fc.array(reaction, { minLength: 1, maxLength: 8 }),
+    consumer: fc.constantFrom<'start' | 'events'>('start', 'events'),
   });
 }
 
@@ -73,7 +79,7 @@ interface Since {
 
 const turn = (timer: boolean) => new Promise<void>((r) => (timer ? setTimeout(r, 1) : setImmediate(r)));
 
-async function run(poll: SocketPoll<string>, { cmds, reactions }: Scenario): Promise<void> {
+async function run(poll: SocketPoll<string>, { cmds, reactions, consumer }: Scenario): Promise<void> {
   const pairs = newPairs();
   const since = new Map<number, Since>(); // by pair index; dropped when its registration ends
   const failures: string[] = [];
@@ -127,7 +133,7 @@ async function run(poll: SocketPoll<string>, { cmds, reactions }: Scenario): Pro
     const deleted = new Set<number>();
     batch.forEach((ev, k) => {
       if (deleted.has(reported[k])) {
-        if (ev.fd !== -1) failures.push(`fd ${reported[k]} del()'d earlier in its batch, still reported: ${JSON.stringify(ev)}`);
+        if (ev.events !== 0 || !ev.cancelled) failures.push(`fd ${reported[k]} del()'d earlier in its batch, still reported: ${JSON.stringify(ev)}`);
         return;
       }
       const i = pairs.findIndex((p) => p.a === ev.fd);
@@ -153,25 +159,47 @@ async function run(poll: SocketPoll<string>, { cmds, reactions }: Scenario): Pro
           since.delete(i);
           break;
         case 'stop':
-          poll.stop();
-          started = false;
+          stopDelivery();
           break;
       }
     });
-    observe(true);
+    observe(true); // the consumer is done with this batch (events(): the body asks for the next now)
   };
+
+  // events(): the loop body runs when the iterator hands the batch out, after its delivery.
+  let iterator: AsyncIterableIterator<PollEvent<string>[]> | undefined;
+  let loop: Promise<void> | undefined;
+  const startDelivery = () => {
+    if (consumer === 'start') return void poll.start(onBatch);
+    if (iterator) return;
+    const it = poll.events();
+    iterator = it;
+    loop = (async () => {
+      for await (const batch of it) {
+        onBatch(batch);
+        if (iterator !== it) break; // stopped in the body
+      }
+    })().catch((err) => void failures.push(`events() loop: ${String(err)}`));
+  };
+  function stopDelivery(): void {
+    started = false;
+    if (consumer === 'start') return void poll.stop();
+    const it = iterator;
+    iterator = undefined;
+    void it?.return?.();
+  }
 
   try {
     for (const cmd of cmds) {
       switch (cmd.op) {
         case 'start':
           if (!started) observe(true); // nothing collected before a stop() may come after
-          poll.start(onBatch);
           started = true;
+          startDelivery();
           break;
         case 'stop':
-          poll.stop();
-          started = false;
+          stopDelivery();
+          await loop; // an events() loop ends at once
           break;
         case 'turn':
           await turn(cmd.timer);
@@ -201,6 +229,8 @@ async function run(poll: SocketPoll<string>, { cmds, reactions }: Scenario): Pro
     }
     expect(failures).toEqual([]);
   } finally {
+    stopDelivery();
+    await loop;
     poll.stop();
     poll.ref();
     for (const p of pairs) if (p.reg) poll.del(p.a);
@@ -237,6 +267,95 @@ describe.each(BACKENDS)('event-loop model fuzzing on $label', (backend) => {
       expect(p.size).toBe(0);
     } finally {
       poll.close();
+    }
+  }, 120_000);
+});
+
+/**
+ * once(): one readiness of one fd, awaited again and again while bytes arrive and are read (by the
+ * awaiting code, as a user's would, or by other code meanwhile). Each resolution may only report
+ * readiness that held at some time after that once() was called, and a once() on an fd with bytes
+ * waiting resolves.
+ */
+type OnceCommand = { op: 'write' | 'drain' | 'once' } | { op: 'turn'; timer: boolean };
+
+async function runOnce(poll: SocketPoll<string>, cmds: OnceCommand[], drainAfter: boolean[]): Promise<void> {
+  const [a, b] = fds.socketpair();
+  const failures: string[] = [];
+  let waiting = 0; // bytes waiting in a
+  let pending: { readSince: boolean; settled: Promise<void> } | undefined;
+  let resolutions = 0;
+  try {
+    for (const cmd of cmds) {
+      if (cmd.op === 'write') {
+        fds.write(b, 'x');
+        waiting++;
+        if (pending) pending.readSince = true;
+      } else if (cmd.op === 'drain') {
+        fds.drain(a);
+        waiting = 0;
+      } else if (cmd.op === 'turn') {
+        await turn(cmd.timer);
+      } else if (!pending) {
+        const p: { readSince: boolean; settled: Promise<void> } = { readSince: waiting > 0, settled: Promise.resolve() };
+        p.settled = poll.once(a, POLL_READ, { timeout: 3000 }).then((ready) => {
+          if (ready & POLL_READ && !p.readSince) failures.push(`once() #${resolutions} reported READ for bytes drained before it was called`);
+          if (drainAfter[resolutions++ % drainAfter.length]) {
+            fds.drain(a);
+            waiting = 0;
+          }
+          pending = undefined;
+        });
+        pending = p;
+      }
+      expect(failures).toEqual([]);
+    }
+    if (pending && waiting > 0) await pending.settled; // completeness: bytes are waiting, it resolves
+    expect(failures).toEqual([]);
+  } finally {
+    if (pending && waiting === 0) {
+      fds.write(b, 'x'); // let the last once() end
+      await pending.settled;
+    }
+    fds.closeAll();
+  }
+}
+
+describe.each(BACKENDS)('once() model fuzzing on $label', (backend) => {
+  test.each(PATHS)(`%s delivery: ${RUNS} random sequences of once() agree with the model (seed ${SEED})`, async (path) => {
+    const saved = process.env.SOCKETPOLL_DELIVERY;
+    process.env.SOCKETPOLL_DELIVERY = path;
+    let poll: SocketPoll<string> | undefined;
+    try {
+      poll = new SocketPoll<string>({ ...backend.options, maxEvents: 16 });
+    } catch (err) {
+      if (path !== 'uvpoll') throw err;
+    } finally {
+      if (saved === undefined) delete process.env.SOCKETPOLL_DELIVERY;
+      else process.env.SOCKETPOLL_DELIVERY = saved;
+    }
+    if (poll === undefined || poll.delivery !== path) {
+      // eslint-disable-next-line no-console
+      console.log(`once() fuzz on ${backend.label}: skipped for ${path} delivery, which this backend does not use (it has no fd to watch)`);
+      poll?.close();
+      return;
+    }
+    const command: fc.Arbitrary<OnceCommand> = fc.oneof(
+      { weight: 3, arbitrary: fc.record({ op: fc.constant('write' as const) }) },
+      { weight: 2, arbitrary: fc.record({ op: fc.constant('drain' as const) }) },
+      { weight: 3, arbitrary: fc.record({ op: fc.constant('once' as const) }) },
+      { weight: 3, arbitrary: fc.record({ op: fc.constant('turn' as const), timer: fc.boolean() }) },
+    );
+    const p = poll;
+    try {
+      await fc.assert(
+        fc.asyncProperty(fc.array(command, { minLength: 5, maxLength: 40 }), fc.array(fc.boolean(), { minLength: 1, maxLength: 6 }), (cmds, drains) =>
+          runOnce(p, cmds, drains),
+        ),
+        { seed: SEED, numRuns: RUNS },
+      );
+    } finally {
+      p.close();
     }
   }, 120_000);
 });
