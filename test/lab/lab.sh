@@ -22,7 +22,8 @@
 #
 # The command runs in the guest as root, in the caller's directory when that is inside the
 # repository (the repository root otherwise), with LAB=1, LAB_KERNEL=<version> and, when
-# test/runtime.sh has fetched them, LAB_BUN / LAB_DENO (paths of the Bun and Deno binaries).
+# test/runtime.sh has fetched them, LAB_BUN / LAB_DENO / LAB_NODE22 / LAB_NODE24 (their binaries,
+# run from the repository's cache over 9p).
 # gpio-sim, configfs (mounted on /sys/kernel/config), vcan, can-raw and can-bcm are loaded; the
 # loopback interface is up. Its output is the console's (stdout).
 #
@@ -248,10 +249,12 @@ run() {
   case "$cwd/" in "$root"/*) ;; *) cwd="$root" ;; esac
   {
     echo "export LAB=1 LAB_KERNEL=$(printf '%q' "$ver")"
-    local b
-    for b in bun:bin/bun deno:deno; do
-      [ -x "$root/.cache/runtimes/${b%%:*}/${b#*:}" ] &&
-        echo "export LAB_${b%%:*}=$(printf '%q' "$root/.cache/runtimes/${b%%:*}/${b#*:}")" | sed 's/LAB_bun/LAB_BUN/; s/LAB_deno/LAB_DENO/'
+    local b name
+    for b in bun:bin/bun deno:deno node22:bin/node node24:bin/node; do
+      name="${b%%:*}"
+      if [ -x "$root/.cache/runtimes/$name/${b#*:}" ]; then
+        echo "export LAB_${name^^}=$(printf '%q' "$root/.cache/runtimes/$name/${b#*:}")"
+      fi
     done
     for e in "${envs[@]}"; do echo "export $(printf '%q' "$e")"; done
     echo "cd $(printf '%q' "$cwd")"

@@ -19,12 +19,12 @@ if [ "$status" = 77 ]; then step "skipped (the reason is above)"; exit 0; fi
 [ "$status" = 0 ] || exit 1
 
 failed=()
-# Bun and Deno run in the guest from the repository's cache when they can be fetched here.
-for r in bun deno; do bash "$root/test/runtime.sh" "$r" >/dev/null 2>&1 || step "$r not available: the guest runs without it"; done
+# Node 22 and 24, Bun and Deno run in the guest from the repository's cache when they can be fetched here.
+for r in node22 node24 bun deno; do bash "$root/test/runtime.sh" "$r" >/dev/null 2>&1 || step "$r not available: the guest runs without it"; done
 timed "self-test (gpio-sim, vcan, null modem)" bash "$lab" run --serial null-modem -- bash test/lab/selftest.sh || failed+=(selftest)
 
 if [ -f "$root/packages/gpio/dist/index.js" ]; then
-  timed "@socketpoll/gpio on gpio-sim (Node, a worker, Bun, Deno)" bash "$lab" run -- bash packages/gpio/test/lab/run.sh || failed+=(gpio)
+  timed "@socketpoll/gpio on gpio-sim (Node 20, a worker, Node 22, 24, Bun, Deno)" bash "$lab" run -- bash packages/gpio/test/lab/run.sh || failed+=(gpio)
 else
   step "@socketpoll/gpio is not built (pnpm build)"; failed+=(gpio)
 fi

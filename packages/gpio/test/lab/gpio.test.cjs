@@ -9,7 +9,7 @@ const sim = require('./sim.cjs');
 const gpio = require('../..');
 const { SocketPoll, POLL_READ } = require('@socketpoll/core');
 
-const runtime = typeof Bun !== 'undefined' ? 'bun' : typeof Deno !== 'undefined' ? 'deno' : 'node';
+const runtime = typeof Bun !== 'undefined' ? `bun ${Bun.version}` : typeof Deno !== 'undefined' ? `deno ${Deno.version.deno}` : `node ${process.version}`;
 const gc = typeof Bun !== 'undefined' ? () => Bun.gc(true) : globalThis.gc;
 
 /** Collects `n` edge events of a request (or fails after `ms`). */
@@ -43,7 +43,7 @@ function assertOrdered(events) {
 
 let chip;
 test('setup: make a gpio-sim chip with 8 lines, two of them named', () => {
-  chip = sim.makeChip({ lines: 8, names: { 0: 'BUTTON', 3: 'LED' }, label: `lab-${runtime}-${process.pid}` });
+  chip = sim.makeChip({ lines: 8, names: { 0: 'BUTTON', 3: 'LED' }, label: `lab-${runtime.split(' ')[0]}-${process.pid}` });
 });
 
 test('list chips and read line info (names, consumer, direction, bias)', () => {
