@@ -5,6 +5,9 @@
 //
 //   node scripts/prebuilt.js build [name...]                 cross-build each row's socketpoll.node
 //                                                           into packages/<name>/ (Zig, on linux-x64)
+//   node scripts/prebuilt.js build --local                   copy this machine's node-gyp build into
+//                                                           its row (no Zig: what `pnpm start` needs;
+//                                                           not a release artefact)
 //   node scripts/prebuilt.js verify [name...] [--reproducible]  check each binary against its row
 //                                                           (ELF or Mach-O), optionally rebuilt
 //                                                           and compared byte for byte
@@ -46,16 +49,22 @@ function localRow(rows) {
   return rows.find((r) => r.platform === process.platform && r.arch === process.arch && (r.libc ?? libc) === libc);
 }
 
-function build(rows) {
-  if (!canCrossBuild) {
-    const row = localRow(rows);
-    if (!row) return console.log(`prebuilt: nothing to build on ${process.platform}-${process.arch} (release artefacts are cross-built on linux-x64)`);
-    const built = path.join(nativeDir, 'gyp', 'build', 'Release', `socketpoll_${row.backend}.node`);
-    if (!fs.existsSync(built)) fail(`${built} is missing: build packages/native first (pnpm build runs it)`);
-    const tmp = `${addonFile(row)}.tmp-${process.pid}`;
-    fs.copyFileSync(built, tmp);
-    fs.renameSync(tmp, addonFile(row));
-    return console.log(`prebuilt: ${short(row)}: copied the local node-gyp build (not a release artefact)`);
+/** Puts this machine's node-gyp build of its backend into its row's package (not a release artefact). */
+function copyLocalBuild(rows) {
+  const row = localRow(rows);
+  if (!row) return console.log(`prebuilt: no row of the table is for ${process.platform}-${process.arch}: nothing to copy`);
+  const built = path.join(nativeDir, 'gyp', 'build', 'Release', `socketpoll_${row.backend}.node`);
+  if (!fs.existsSync(built)) fail(`${built} is missing: build packages/native first (node scripts/build-addons.js)`);
+  const tmp = `${addonFile(row)}.tmp-${process.pid}`;
+  fs.copyFileSync(built, tmp);
+  fs.renameSync(tmp, addonFile(row));
+  console.log(`prebuilt: ${short(row)}: copied the local node-gyp build (not a release artefact)`);
+}
+
+function build(rows, local) {
+  if (local || !canCrossBuild) {
+    if (!local) console.log('prebuilt: release artefacts are cross-built on linux-x64');
+    return copyLocalBuild(rows);
   }
   for (const row of rows) {
     const started = Date.now();
@@ -108,13 +117,13 @@ if (require.main === module) {
   } catch (e) {
     fail(e.message);
   }
-  if (command === 'build') build(rows);
+  if (command === 'build') build(rows, rest.includes('--local'));
   else if (command === 'verify') verify(rows, rest.includes('--reproducible'));
   else if (command === 'test-helper') {
     if (rows.length !== 1 || !names[1]) fail('usage: prebuilt.js test-helper <name> <out>');
     buildTestAddon(rows[0], 'src/test/node/fd_helper.c', names[1]);
   } else if (command === 'manifests') manifests.run({ check: rest.includes('--check') });
-  else fail('usage: prebuilt.js build|verify|manifests [name...] [--reproducible] [--check]');
+  else fail('usage: prebuilt.js build|verify|manifests [name...] [--local] [--reproducible] [--check]');
 }
 
 module.exports = { verifyRow, addonFile };
