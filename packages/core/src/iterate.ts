@@ -42,21 +42,37 @@ export function iterateEvents<T>(poll: SocketPoll<T>, options: EventsOptions | u
   const onBatch = (batch: PollEvent<T>[]): void => {
     const w = waiter;
     if (w === undefined) {
-      // Pause: the consumer is busy with the previous batch. A level-triggered entry may be stale
-      // by the time it asks again (it may drain the fd meanwhile), and the kernel reports it again
-      // if it still holds: drop it. Keep what is reported once (edges, oneshot, timers, exits).
-      const kept = batch.filter((ev) => !internals.reportedAgain(poll, ev));
-      held = kept.length > 0 ? kept : undefined;
+      held = batch; // pause: the consumer is busy with the previous batch
       poll.stop();
       return;
     }
-    waiter = undefined;
     // Hand it out after start()'s dispatch has returned, so that del() in the loop body cancels
     // the entries of this batch (the stale-event rule), as it does in a start() callback.
-    queueMicrotask(() => {
-      if (!poll.closed) internals.setCurrent(poll, batch);
-      w.resolve({ value: batch, done: false });
-    });
+    queueMicrotask(() => handOut(batch));
+  };
+
+  /**
+   * Gives `batch` to the waiting consumer as it holds now: it may have been collected before the
+   * consumer asked (the body drained the fd meanwhile); what no longer holds is left out, and a
+   * batch left empty is not handed out (delivery goes on).
+   */
+  const handOut = (batch: PollEvent<T>[]): void => {
+    const w = waiter;
+    if (finished) return;
+    if (w === undefined) {
+      // Another batch was handed out first (two deliveries before this microtask): keep this one.
+      held = batch;
+      if (!poll.closed) poll.stop();
+      return;
+    }
+    const fresh = poll.closed ? batch : internals.refresh(poll, batch);
+    if (fresh.length === 0) {
+      if (!poll.closed && !poll.started) poll.start(onBatch as (events: PollEvent<T>[]) => void);
+      return;
+    }
+    waiter = undefined;
+    if (!poll.closed) internals.setCurrent(poll, fresh);
+    w.resolve({ value: fresh, done: false });
   };
 
   const finish = (): void => {
@@ -108,20 +124,17 @@ export function iterateEvents<T>(poll: SocketPoll<T>, options: EventsOptions | u
           new SocketPollStateError('ERR_SOCKETPOLL_BUSY', 'next() was called again before the previous one settled: one consumer at a time'),
         );
       }
-      if (held) {
-        const batch = held;
-        held = undefined;
-        internals.setCurrent(poll, batch);
-        poll.start(onBatch as (events: PollEvent<T>[]) => void); // resume delivery
-        return Promise.resolve({ value: batch, done: false });
-      }
+      const batch = held;
+      held = undefined;
       if (!poll.closed) {
         internals.setCurrent(poll, undefined);
         if (!poll.started) poll.start(onBatch as (events: PollEvent<T>[]) => void); // resume after a pause
       }
-      return new Promise<Step<T>>((resolve, reject) => {
+      const step = new Promise<Step<T>>((resolve, reject) => {
         waiter = { resolve, reject };
       });
+      if (batch) handOut(batch); // what still holds of the batch that came while the body ran
+      return step;
     },
     return(): Promise<Step<T>> {
       finish();

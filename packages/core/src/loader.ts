@@ -56,6 +56,8 @@ export interface NativeAddon {
   writeFrom(fd: number, buffer: Uint8Array, offset: number, length: number): number;
   writeChunks(fd: number, chunks: Uint8Array[], firstOffset: number): number;
   shutdownWrite(fd: number): number;
+  /** poll(2) of one fd now, for `events`' POLL_READ / POLL_WRITE: POLL_* bits, or -errno. */
+  readyNow(fd: number, events: number): number;
   constants: Record<string, number>;
   uvPollAvailable?: boolean;
 }

@@ -12,7 +12,19 @@ import {
   sourceError,
   systemError,
 } from './errors';
-import { type BackendName, EXACT_EVENTS_BIT, MODE_BITS, POLL_ALL, UNPOLLABLE_READY_BIT, type PollMode, SUPPORTS_BITS } from './flags';
+import {
+  type BackendName,
+  EXACT_EVENTS_BIT,
+  MODE_BITS,
+  POLL_ALL,
+  POLL_ERROR,
+  POLL_HANGUP,
+  POLL_READ,
+  POLL_WRITE,
+  UNPOLLABLE_READY_BIT,
+  type PollMode,
+  SUPPORTS_BITS,
+} from './flags';
 import { loadBackend, type LoadedBackend, type NativeAddon, type NativePoller } from './loader';
 import { abortError, checkOptions, checkSignal } from './abort';
 import { type EventsOptions, iterateEvents } from './iterate';
@@ -167,10 +179,11 @@ export interface PollInternals {
   /** Whether what is served on the poller wants the loop kept alive; it is, when the user's `ref()` agrees. */
   keepAlive(poll: SocketPoll<any>, wanted: boolean): void;
   /**
-   * Whether the kernel reports `ev` again for as long as it holds: an fd registered in level mode.
-   * A one-time fact (an edge, a oneshot arming, a timer's expiry, a process's exit) is not.
+   * `batch` as it holds now: each entry of a level-triggered fd has its `POLL_READ`/`POLL_WRITE`
+   * checked again (poll(2), timeout 0), and is left out when nothing it reported holds any more;
+   * one-time facts (an edge, a oneshot arming, a timer's expiry, a process's exit) are kept.
    */
-  reportedAgain(poll: SocketPoll<any>, ev: PollEvent<any>): boolean;
+  refresh<T>(poll: SocketPoll<T>, batch: PollEvent<T>[]): PollEvent<T>[];
   /**
    * The poller serves streams and once() (`accepts`: which add() calls are theirs), or is the
    * user's again (undefined): add() of anything else is refused while it serves them.
@@ -269,7 +282,7 @@ export class SocketPoll<T = unknown> {
         poll.#keepAlive = wanted;
         poll.#applyRef();
       },
-      reportedAgain: (poll, ev) => ev.source === undefined && poll.#regs.get(ev.fd)?.mode === 'level',
+      refresh: (poll, batch) => poll.#refresh(batch),
       serve: (poll, accepts) => {
         poll.#servedFor = accepts;
       },
@@ -865,6 +878,21 @@ export class SocketPoll<T = unknown> {
     const batch = this.#current;
     if (batch) for (const ev of batch) if (ev.source === source) cancel(ev);
     return this;
+  }
+
+  #refresh(batch: PollEvent<T>[]): PollEvent<T>[] {
+    const addon = this.#backend.addon;
+    return batch.filter((ev) => {
+      if (ev.cancelled) return false;
+      const reg = ev.source === undefined ? this.#regs.get(ev.fd) : undefined;
+      if (reg === undefined || reg.mode !== 'level') return true;
+      const now = addon.readyNow(ev.fd, reg.events);
+      if (now < 0) return true; // closed meanwhile: let the consumer meet the error
+      let events = (ev.events & ~(POLL_READ | POLL_WRITE)) | (now & ev.events & (POLL_READ | POLL_WRITE));
+      if (now & (POLL_HANGUP | POLL_ERROR) && !(reg.optionBits & EXACT_EVENTS_BIT)) events |= ev.events & (POLL_READ | POLL_WRITE);
+      ev.events = events;
+      return events !== 0;
+    });
   }
 
   #forget(fd: number): void {

@@ -42,6 +42,32 @@ describe.each(PATHS)('fresh batches on $label', (path) => {
     expect(stale).toBe(0);
   });
 
+  test('the same loop on an unref()ed poller (the helper thread waits again at once) never gets a batch for a drained FIFO', async () => {
+    const poll = onPath(path, () => new SocketPoll(path.backend.options));
+    poll.unref(); // the feed's timer keeps the process alive
+    const [r, w] = fds.fifo();
+    poll.add(r, POLL_READ);
+    const stop = feed(w, 10);
+    const buf = Buffer.alloc(64);
+    let got = 0;
+    let stale = 0;
+    for await (const events of poll.events()) {
+      for (const ev of events) {
+        if (!(ev.events & POLL_READ)) continue;
+        try {
+          fs.readSync(ev.fd, buf);
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+          stale++;
+        }
+      }
+      if (++got === 30) break;
+    }
+    stop();
+    poll.close();
+    expect(stale).toBe(0);
+  });
+
   test('a loop body that awaits before it reads never gets a batch for a FIFO it drained meanwhile', async () => {
     const poll = onPath(path, () => new SocketPoll(path.backend.options));
     const [r, w] = fds.fifo();

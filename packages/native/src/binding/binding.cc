@@ -24,7 +24,8 @@
 //   wakeupById(id) (module function, any thread's copy of the addon) -> 0, -errno or -ENOENT
 //   uvPollAvailable (module value): this process exports the libuv functions fd_watcher.cc needs
 //   readEach / writeEach (module functions): batched read(2)/write(2), see batch_io.cc
-//   fdStatus / setNonBlocking / readInto / writeFrom / writeChunks / shutdownWrite: one fd, see fd_io.cc
+//   fdStatus / setNonBlocking / readInto / writeFrom / writeChunks / shutdownWrite / readyNow: one fd,
+//     see fd_io.cc
 //   serialOpen / serialConfigure / serialSetBaudRate / ... / serialClose: a serial port's line settings, see serial.cc
 //   gpioIoctl / gpioClose / gpioAbi: the GPIO character device (Linux uAPI v2), see gpio.cc
 //

@@ -11,10 +11,15 @@
 //   writeChunks(fd, chunks: Uint8Array[], firstOffset) -> bytes | -errno   one writev(2), at most
 //                                                    IOV_MAX chunks; chunks[0] starts at firstOffset
 //   shutdownWrite(fd) -> 0 | -errno                  shutdown(fd, SHUT_WR); -ENOTSOCK for a non-socket
+//   readyNow(fd, events) -> POLL_* bits | -errno     what poll(2) says of the fd now (timeout 0), for
+//                                                    events' POLL_READ / POLL_WRITE; -EBADF: closed
 #include "fd_io.h"
+
+#include "poll/SocketPoll.h"
 
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -150,9 +155,28 @@ Napi::Value ShutdownWrite(const Napi::CallbackInfo& info) {
   return Result(info, shutdown(fd, SHUT_WR) < 0 ? -errno : 0);
 }
 
+Napi::Value ReadyNow(const Napi::CallbackInfo& info) {
+  int fd;
+  if (!GetFd(info, &fd) || info.Length() < 2 || !info[1].IsNumber()) return Invalid(info);
+  int want = info[1].As<Napi::Number>().Int32Value();
+  struct pollfd p;
+  p.fd = fd;
+  p.events = static_cast<short>(((want & POLL_READ) ? POLLIN : 0) | ((want & POLL_WRITE) ? POLLOUT : 0));
+  p.revents = 0;
+  int rc;
+  do rc = poll(&p, 1, 0);
+  while (rc < 0 && errno == EINTR);
+  if (rc < 0) return Result(info, -errno);
+  if (p.revents & POLLNVAL) return Result(info, -EBADF);
+  int bits = ((p.revents & POLLIN) ? POLL_READ : 0) | ((p.revents & POLLOUT) ? POLL_WRITE : 0) |
+             ((p.revents & POLLERR) ? POLL_ERROR : 0) | ((p.revents & POLLHUP) ? POLL_HANGUP : 0);
+  return Result(info, bits);
+}
+
 }  // namespace
 
 void RegisterFdIo(Napi::Env env, Napi::Object exports) {
+  exports.Set("readyNow", Napi::Function::New<ReadyNow>(env, "readyNow"));
   exports.Set("fdStatus", Napi::Function::New<FdStatus>(env, "fdStatus"));
   exports.Set("setNonBlocking", Napi::Function::New<SetNonBlocking>(env, "setNonBlocking"));
   exports.Set("readInto", Napi::Function::New<ReadInto>(env, "readInto"));

@@ -6,7 +6,7 @@
 
 namespace socketpoll {
 
-// Adds fdStatus, setNonBlocking, readInto, writeFrom, writeChunks, shutdownWrite to `exports`.
+// Adds fdStatus, setNonBlocking, readInto, writeFrom, writeChunks, shutdownWrite, readyNow to `exports`.
 void RegisterFdIo(Napi::Env env, Napi::Object exports);
 
 }  // namespace socketpoll
