@@ -201,7 +201,7 @@ arm armv7 epoll-linux-arm-gnueabihf node-armv7 qemu-arm-static /usr/arm-linux-gn
 
 # 7. onoff, unchanged, on a real kernel's sysfs GPIO interrupts (the device lab: a VM with gpio-sim,
 # test/lab/README.md), with an `epoll` whose epoll.js re-exports the drop-in: on Node, in a Worker,
-# on Bun and Deno (when test/runtime.sh has fetched them).
+# on Node 22 and 24, Bun and Deno (when test/runtime.sh has fetched them).
 if wanted lab; then
   app="$cache/onoff-app"
   if [ ! -f "$app/node_modules/onoff/onoff.js" ] || [ ! -f "$app/node_modules/lodash.debounce/index.js" ]; then
@@ -219,10 +219,12 @@ if wanted lab; then
     echo "33-epoll-peer: lab skipped: npm pack onoff failed (no registry here?)"
   else
     guest="packages/epoll/test/lab/onoff-gpio.cjs"
-    script='node "$0" "$1"; a=$?; LAB_WORKER=1 node "$0" "$1"; b=$?; c=0; d=0
+    script='node "$0" "$1"; a=$?; LAB_WORKER=1 node "$0" "$1"; b=$?; c=0; d=0; e=0; f=0
+      if [ -n "${LAB_NODE22:-}" ]; then "$LAB_NODE22" "$0" "$1"; e=$?; fi
+      if [ -n "${LAB_NODE24:-}" ]; then "$LAB_NODE24" "$0" "$1"; f=$?; fi
       if [ -n "${LAB_BUN:-}" ]; then "$LAB_BUN" "$0" "$1"; c=$?; fi
       if [ -n "${LAB_DENO:-}" ]; then DENO_COMPAT=1 "$LAB_DENO" run -A "$0" "$1"; d=$?; fi
-      exit $((a | b | c | d))'
+      exit $((a | b | c | d | e | f))'
     out=$(cd "$root" && LAB_SKIP_EXIT=77 timeout 900 bash test/lab/lab.sh run -- bash -c "$script" "$guest" "$app" 2>&1)
     rc=$?
     grep -E '^(ok|not ok) - |^lab: ' <<<"$out" | sed 's/^/  /'
