@@ -99,6 +99,11 @@ export class SocketPollPort implements BindingPortInterface, ReadyPort {
   #write: PendingWrite | undefined;
   #writeDone: Promise<void> | undefined;
   #interest = 0;
+  // Still registered for input after a read completed: a reader that reads again soon (a flowing
+  // stream does, a microtask later) keeps the registration instead of a del() and an add() per
+  // read. Dropped at the next readiness that finds no read waiting.
+  #lingering = false;
+  #waiting = false; // what the poller was last told: a read or write in progress
   #lostError: SerialPortError | undefined;
   readonly #timers = new Set<{ timer: NodeJS.Timeout; reject: (error: Error) => void }>();
 
@@ -158,7 +163,10 @@ export class SocketPollPort implements BindingPortInterface, ReadyPort {
   onReady(events: number): void {
     if (!this.isOpen) return;
     if (this.#write && events & (POLL_WRITE | ANY_ERROR)) this.#tryWrite(events);
-    if (this.#read && events & (POLL_READ | ANY_ERROR)) this.#tryRead(events);
+    if (events & (POLL_READ | ANY_ERROR)) {
+      if (this.#read) this.#tryRead(events);
+      else this.#lingering = false; // nobody reads: stop watching until read() is called
+    }
     this.#sync();
   }
 
@@ -168,6 +176,7 @@ export class SocketPollPort implements BindingPortInterface, ReadyPort {
     const n = this.#addon.readInto(this.fd, r.buffer, r.offset, r.length);
     if (n > 0) {
       this.#read = undefined;
+      this.#lingering = true;
       r.resolve({ buffer: r.buffer, bytesRead: n });
       return true;
     }
@@ -211,10 +220,12 @@ export class SocketPollPort implements BindingPortInterface, ReadyPort {
 
   #sync(): void {
     if (!this.isOpen) return;
-    const want = this.#lostError ? 0 : (this.#read ? POLL_READ : 0) | (this.#write ? POLL_WRITE : 0);
-    if (want === this.#interest) return;
+    const want = this.#lostError ? 0 : (this.#read || this.#lingering ? POLL_READ : 0) | (this.#write ? POLL_WRITE : 0);
+    const waiting = this.#read !== undefined || this.#write !== undefined;
+    if (want === this.#interest && waiting === this.#waiting) return;
     this.#interest = want;
-    this.#poller.setInterest(this.fd, want, this);
+    this.#waiting = waiting;
+    this.#poller.setInterest(this.fd, want, this, waiting);
   }
 
   /**

@@ -3,7 +3,7 @@
  * The poller the ports wait on: one per thread (module instance), created on the first open, or one
  * the caller passes as the `poll` open option. A poller serving ports is `start()`ed by this
  * package with its own callback, which hands each ready fd to its port; it keeps the process alive
- * only while some port has a read or write waiting, and is stopped again when its last port closes
+ * only while some port has a read or write in progress, and is stopped again when its last port closes
  * (a caller's poller is then theirs again, `ref()`ed as by default).
  * @module
  */
@@ -20,8 +20,8 @@ export class PortPoller {
   readonly poll: SocketPoll<ReadyPort>;
   readonly #owned: boolean;
   readonly #interest = new Map<number, number>();
+  readonly #waiting = new Set<number>(); // fds with a read or write waiting: they keep the process alive
   #ports = 0;
-  #waiting = 0; // ports registered for some interest
   #running = false;
 
   constructor(poll: SocketPoll<ReadyPort>, owned: boolean) {
@@ -62,30 +62,35 @@ export class PortPoller {
     }
   }
 
-  /** `fd` waits for `interest` (`POLL_READ | POLL_WRITE`; 0: not at all, unregistered). */
-  setInterest(fd: number, interest: number, port: ReadyPort): void {
+  /**
+   * `fd` waits for `interest` (`POLL_READ | POLL_WRITE`; 0: not at all, unregistered). `waiting`:
+   * a read or write is in progress, so the process is kept alive (a lingering registration is not).
+   */
+  setInterest(fd: number, interest: number, port: ReadyPort, waiting: boolean): void {
+    if (this.poll.closed) return;
     const before = this.#interest.get(fd) ?? 0;
-    if (before === interest || this.poll.closed) return;
-    if (interest === 0) {
-      this.poll.del(fd);
-      this.#interest.delete(fd);
-      this.#waiting--;
-    } else if (before === 0) {
-      this.poll.add(fd, interest, port);
-      this.#interest.set(fd, interest);
-      this.#waiting++;
-    } else {
-      this.poll.mod(fd, interest);
-      this.#interest.set(fd, interest);
+    if (before !== interest) {
+      if (interest === 0) {
+        this.poll.del(fd);
+        this.#interest.delete(fd);
+      } else if (before === 0) {
+        this.poll.add(fd, interest, port);
+        this.#interest.set(fd, interest);
+      } else {
+        this.poll.mod(fd, interest);
+        this.#interest.set(fd, interest);
+      }
     }
+    if (waiting && interest !== 0) this.#waiting.add(fd);
+    else this.#waiting.delete(fd);
     this.#updateRef();
   }
 
   /** A port closes: its fd unregistered (before it is closed), the poller stopped if it was the last. */
   detach(fd: number): void {
+    this.#waiting.delete(fd);
     if ((this.#interest.get(fd) ?? 0) !== 0) {
       this.#interest.delete(fd);
-      this.#waiting--;
       if (!this.poll.closed && this.poll.has(fd)) this.poll.del(fd);
     }
     this.#ports--;
@@ -101,7 +106,7 @@ export class PortPoller {
 
   #updateRef(): void {
     if (this.poll.closed || !this.#running) return;
-    if (this.#waiting > 0) this.poll.ref();
+    if (this.#waiting.size > 0) this.poll.ref();
     else this.poll.unref();
   }
 

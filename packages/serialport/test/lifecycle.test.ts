@@ -1,4 +1,5 @@
 // Closing with I/O in flight, the other end going away mid-stream, and ports in worker threads.
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -86,6 +87,49 @@ describeWithSocat('close and disconnection', () => {
     await expect(port.read(Buffer.alloc(8), 0, 8)).rejects.toMatchObject({ disconnected: true });
     await expect(port.write(Buffer.from('x'))).rejects.toMatchObject({ disconnected: true });
     await port.close();
+  });
+});
+
+describeWithSocat('keeping the process alive', () => {
+  // A child process: opens the port; `read` says whether it then waits for one read.
+  const child = (portPath: string, read: boolean) => {
+    const code = `
+      const { SocketPollBinding } = require(${JSON.stringify(dist)});
+      SocketPollBinding.open({ path: process.argv[1], baudRate: 9600 }).then(async (port) => {
+        console.log('open');
+        if (${read}) {
+          const { bytesRead, buffer } = await port.read(Buffer.alloc(8), 0, 8);
+          console.log('read ' + buffer.toString('utf8', 0, bytesRead));
+          await port.close();
+        }
+      });`;
+    const proc = spawn(process.execPath, ['-e', code, portPath], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    proc.stdout.on('data', (d: Buffer) => (out += d));
+    const exited = new Promise<number | null>((resolve) => proc.on('exit', resolve));
+    return { proc, exited, output: () => out };
+  };
+
+  test('an open port with no read or write in progress does not keep the process alive', async () => {
+    const pair = await ptyPair();
+    const c = child(pair.a, false);
+    expect(await c.exited).toBe(0);
+    expect(c.output()).toBe('open\n');
+    await pair.kill();
+  });
+
+  test('a read in progress keeps it alive until the read completes', async () => {
+    const pair = await ptyPair();
+    const peer = openPeer(pair.b);
+    const c = child(pair.a, true);
+    while (!c.output().includes('open')) await sleep(10);
+    await sleep(300);
+    expect(c.proc.exitCode).toBeNull(); // still waiting for data
+    fs.writeSync(peer, 'data');
+    expect(await c.exited).toBe(0);
+    expect(c.output()).toBe('open\nread data\n');
+    fs.closeSync(peer);
+    await pair.kill();
   });
 });
 
