@@ -461,6 +461,12 @@ export function writeReport(results, outDir) {
     L.push(fs.readFileSync(dropin, 'utf8').trim().replace(/^# /, '## '));
   }
 
+  const serial = join(outDir, 'serialport.md'); // written by src/serialport.mjs
+  if (fs.existsSync(serial)) {
+    L.push('');
+    L.push(fs.readFileSync(serial, 'utf8').trim().replace(/^# /, '## ').replace(/^## (?!serialport)/gm, '### '));
+  }
+
   const analysis = join(outDir, 'analysis.md');
   if (fs.existsSync(analysis)) {
     L.push('');
@@ -478,6 +484,7 @@ export function writeReport(results, outDir) {
   L.push('node packages/bench/src/report.mjs docs/benchmarks/results.json   # regenerate this page from the raw results');
   L.push('node packages/bench/src/timer-precision.mjs   # the timer-precision rows, about 25 s');
   L.push('node packages/bench/src/epoll-dropin.mjs      # @socketpoll/epoll against the npm epoll package, about a minute');
+  L.push('node packages/bench/src/serialport.mjs       # @socketpoll/serialport against @serialport/bindings-cpp over ptys, about 2 minutes');
   L.push('```');
   L.push('');
   fs.writeFileSync(join(outDir, 'README.md'), L.join('\n'));
