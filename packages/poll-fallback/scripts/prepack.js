@@ -13,7 +13,7 @@ const out = path.join(here, 'native');
 
 const { BINDING_SOURCES, backendSource } = require(path.join(native, 'scripts', 'addon-sources.js'));
 const COPY = [...new Set([
-  'include', 'src/binding', 'gyp/binding.gyp', 'scripts/addon-sources.js', 'scripts/node-gyp-env.js',
+  'include', 'src/binding', 'src/poll/SocketPoll_backend.h', 'gyp/binding.gyp', 'scripts/addon-sources.js', 'scripts/node-gyp-env.js',
   ...BINDING_SOURCES, ...['epoll', 'kqueue', 'poll'].map(backendSource),
 ])];
 

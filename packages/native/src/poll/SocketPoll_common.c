@@ -22,7 +22,7 @@
 #endif
 #endif
 
-#include "poll/SocketPoll_backend.h"
+#include "SocketPoll_backend.h"
 
 /* ---- fd table ---------------------------------------------------------------------------- */
 
@@ -71,8 +71,13 @@ void SocketPoll_table_remove(SocketPoll_FdTable *table, int fd) {
 
 /* ---- base ---------------------------------------------------------------------------------- */
 
-int SocketPoll_base_init(SocketPoll_Base *base, int max_events) {
+int SocketPoll_base_init(SocketPoll_Base *base, int max_events, const char *backend_name,
+                         int supported_modes, int supported_sources) {
   memset(base, 0, sizeof(*base));
+  base->backend_name = backend_name;
+  base->supported_modes = supported_modes;
+  base->supported_sources = supported_sources;
+  base->fd = -1;
   if (max_events < 1 || max_events > SOCKETPOLL_MAX_EVENTS_LIMIT) return -EINVAL;
   base->out = calloc((size_t)max_events, sizeof(*base->out));
   if (base->out == NULL) return -ENOMEM;
@@ -130,6 +135,22 @@ const char *SocketPoll_get_failed_call(SocketPoll_T poll) {
   SocketPoll_Base *base = (SocketPoll_Base *)(void *)poll;
   const char *call = atomic_load_explicit(&base->failed_call, memory_order_relaxed);
   return call ? call : "SocketPoll";
+}
+
+const char *SocketPoll_get_backend_name(SocketPoll_T poll) {
+  return ((SocketPoll_Base *)(void *)poll)->backend_name;
+}
+
+int SocketPoll_get_supported_modes(SocketPoll_T poll) {
+  return ((SocketPoll_Base *)(void *)poll)->supported_modes;
+}
+
+int SocketPoll_get_supported_sources(SocketPoll_T poll) {
+  return ((SocketPoll_Base *)(void *)poll)->supported_sources;
+}
+
+int SocketPoll_get_fd(SocketPoll_T poll) {
+  return ((SocketPoll_Base *)(void *)poll)->fd;
 }
 
 int SocketPoll_count(SocketPoll_T poll) {

@@ -43,7 +43,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
-#include "poll/SocketPoll_backend.h"
+#include "SocketPoll_backend.h"
 
 #define WAKEUP_TOKEN UINT64_MAX
 #define READY_TOKEN (UINT64_MAX - 1)
@@ -109,7 +109,9 @@ SocketPoll_T SocketPoll_new(int max_events) {
   atomic_init(&poll->notified, 0);
   poll->wakeup.read_fd = poll->wakeup.write_fd = -1;
   poll->ready.read_fd = poll->ready.write_fd = -1;
-  int rc = SocketPoll_base_init(&poll->base, max_events);
+  int rc = SocketPoll_base_init(&poll->base, max_events, "epoll", supported_modes(),
+                                SOCKETPOLL_SOURCE_FD | SOCKETPOLL_SOURCE_TIMER |
+                                    (SocketPoll_have_pidfd() ? SOCKETPOLL_SOURCE_PROCESS : 0));
   if (rc < 0) {
     free(poll);
     errno = -rc;
@@ -150,6 +152,7 @@ SocketPoll_T SocketPoll_new(int max_events) {
     rc = -errno;
     goto fail;
   }
+  poll->base.fd = poll->loop_fd;
   return poll;
 
 fail:
@@ -558,22 +561,3 @@ int SocketPoll_wakeup(SocketPoll_T poll) {
   return rc < 0 ? SocketPoll_fail(&poll->base, "write", rc) : 0;
 }
 
-const char *SocketPoll_get_backend_name(SocketPoll_T poll) {
-  (void)poll;
-  return "epoll";
-}
-
-int SocketPoll_get_supported_modes(SocketPoll_T poll) {
-  (void)poll;
-  return supported_modes();
-}
-
-int SocketPoll_get_supported_sources(SocketPoll_T poll) {
-  (void)poll;
-  return SOCKETPOLL_SOURCE_FD | SOCKETPOLL_SOURCE_TIMER |
-         (SocketPoll_have_pidfd() ? SOCKETPOLL_SOURCE_PROCESS : 0);
-}
-
-int SocketPoll_get_fd(SocketPoll_T poll) {
-  return poll->loop_fd;
-}

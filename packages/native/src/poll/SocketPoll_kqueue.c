@@ -114,7 +114,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "poll/SocketPoll_backend.h"
+#include "SocketPoll_backend.h"
 
 #ifndef EVFILT_USER
 #error "the kqueue backend needs EVFILT_USER (OpenBSD has it from 7.8): use the poll backend"
@@ -342,7 +342,8 @@ SocketPoll_T SocketPoll_new(int max_events) {
   poll->kq = -1;
   poll->side.interrupt.read_fd = poll->side.interrupt.write_fd = -1;
   atomic_init(&poll->side.active, 0);
-  int rc = SocketPoll_base_init(&poll->base, max_events);
+  int rc = SocketPoll_base_init(&poll->base, max_events, "kqueue", supported_modes(),
+                                SOCKETPOLL_SOURCE_FD | SOCKETPOLL_SOURCE_TIMER | SOCKETPOLL_SOURCE_PROCESS);
   if (rc < 0) {
     free(poll);
     errno = -rc;
@@ -377,6 +378,7 @@ SocketPoll_T SocketPoll_new(int max_events) {
       goto fail;
     }
   }
+  poll->base.fd = poll->kq;
   return poll;
 
 fail:
@@ -1089,21 +1091,3 @@ int SocketPoll_wakeup(SocketPoll_T poll) {
   return rc;
 }
 
-const char *SocketPoll_get_backend_name(SocketPoll_T poll) {
-  (void)poll;
-  return "kqueue";
-}
-
-int SocketPoll_get_supported_modes(SocketPoll_T poll) {
-  (void)poll;
-  return supported_modes();
-}
-
-int SocketPoll_get_supported_sources(SocketPoll_T poll) {
-  (void)poll;
-  return SOCKETPOLL_SOURCE_FD | SOCKETPOLL_SOURCE_TIMER | SOCKETPOLL_SOURCE_PROCESS;
-}
-
-int SocketPoll_get_fd(SocketPoll_T poll) {
-  return poll->kq;
-}

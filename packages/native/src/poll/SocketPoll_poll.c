@@ -75,7 +75,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "poll/SocketPoll_backend.h"
+#include "SocketPoll_backend.h"
 
 /* Test hook: -DSOCKETPOLL_NO_POLLRDHUP builds the emulation used on systems without POLLRDHUP. */
 #if defined(POLLRDHUP) && !defined(SOCKETPOLL_NO_POLLRDHUP)
@@ -200,7 +200,10 @@ SocketPoll_T SocketPoll_new(int max_events) {
   if (poll == NULL) return NULL;
   poll->wakeup.read_fd = poll->wakeup.write_fd = -1;
   atomic_init(&poll->notified, 0);
-  int rc = SocketPoll_base_init(&poll->base, max_events);
+  /* No pollable fd (base.fd stays -1): an event loop runs SocketPoll_wait() on a helper thread. */
+  int rc = SocketPoll_base_init(&poll->base, max_events, "poll", supported_modes(),
+                                SOCKETPOLL_SOURCE_FD | SOCKETPOLL_SOURCE_TIMER |
+                                    (SocketPoll_have_pidfd() ? SOCKETPOLL_SOURCE_PROCESS : 0));
   if (rc < 0) {
     free(poll);
     errno = -rc;
@@ -613,23 +616,3 @@ int SocketPoll_wakeup(SocketPoll_T poll) {
   return rc < 0 ? SocketPoll_fail(&poll->base, "write", rc) : 0;
 }
 
-const char *SocketPoll_get_backend_name(SocketPoll_T poll) {
-  (void)poll;
-  return "poll";
-}
-
-int SocketPoll_get_supported_modes(SocketPoll_T poll) {
-  (void)poll;
-  return supported_modes();
-}
-
-int SocketPoll_get_supported_sources(SocketPoll_T poll) {
-  (void)poll;
-  return SOCKETPOLL_SOURCE_FD | SOCKETPOLL_SOURCE_TIMER |
-         (SocketPoll_have_pidfd() ? SOCKETPOLL_SOURCE_PROCESS : 0);
-}
-
-int SocketPoll_get_fd(SocketPoll_T poll) {
-  (void)poll;
-  return -1; /* nothing pollable: an event loop runs SocketPoll_wait() on a helper thread */
-}

@@ -11,7 +11,11 @@
  *   - the stale-event rule (SocketPoll_invalidate_fd);
  *   - deadlines for retrying EINTR with the time left;
  *   - the wakeup channel (eventfd on Linux, a non-blocking self-pipe elsewhere);
- *   - SocketPoll_count(), the one interface function that reads nothing but the Base.
+ *   - the interface functions that read nothing but the Base: SocketPoll_count(),
+ *     SocketPoll_was_woken(), SocketPoll_get_failed_call() and the getters of what a backend is
+ *     (SocketPoll_get_backend_name, _supported_modes, _supported_sources, _fd), whose values each
+ *     backend records in its Base when it makes a poller.
+ * It lives beside the backends, not in include/: nothing outside src/poll includes it.
  */
 #ifndef SOCKETPOLL_BACKEND_H
 #define SOCKETPOLL_BACKEND_H
@@ -99,10 +103,17 @@ typedef struct SocketPoll_Base {
   unsigned batch;     /* counts waits; tells SocketPoll_emit() which out_index is current */
   int woken;          /* the last wait consumed a wakeup (SocketPoll_was_woken) */
   const char *_Atomic failed_call; /* SocketPoll_get_failed_call() */
+  /* What the backend is, for the getters: recorded by SocketPoll_base_init, fd once it exists. */
+  const char *backend_name;
+  int supported_modes;   /* SOCKETPOLL_SUPPORTS_* */
+  int supported_sources; /* SOCKETPOLL_SOURCE_* */
+  int fd;                /* SocketPoll_get_fd(): pollable by an event loop, or -1 */
 } SocketPoll_Base;
 
-/* 0, -EINVAL (max_events out of range) or -ENOMEM. */
-int SocketPoll_base_init(SocketPoll_Base *base, int max_events);
+/* 0, -EINVAL (max_events out of range) or -ENOMEM. Records what the backend is; base->fd is -1
+ * until the backend sets it. */
+int SocketPoll_base_init(SocketPoll_Base *base, int max_events, const char *backend_name,
+                         int supported_modes, int supported_sources);
 void SocketPoll_base_destroy(SocketPoll_Base *base);
 
 /* fstat()s fd into *dev, *ino: tells a registered file from another that got its fd number
