@@ -12,7 +12,6 @@
  * ```
  * @module
  */
-import { InvalidArgTypeError } from './errors';
 
 /**
  * The operation was cancelled through an `AbortSignal` (`name: 'AbortError'`, `code: 'ABORT_ERR'`,
@@ -61,28 +60,9 @@ export class TimeoutError extends Error {
   }
 }
 
-/** @internal validates an optional `signal` option. */
-export function checkSignal(signal: unknown, name = 'options.signal'): AbortSignal | undefined {
-  if (signal === undefined) return undefined;
-  if (
-    signal === null ||
-    typeof signal !== 'object' ||
-    typeof (signal as AbortSignal).aborted !== 'boolean' ||
-    typeof (signal as AbortSignal).addEventListener !== 'function'
-  ) {
-    throw new InvalidArgTypeError(name, 'an instance of AbortSignal', signal);
-  }
-  return signal as AbortSignal;
-}
 
 /** @internal the error for an aborted `signal`. */
 export function abortError(signal: AbortSignal): AbortError {
   return new AbortError(undefined, { cause: signal.reason });
 }
 
-/** @internal validates an options bag (undefined is an empty one). */
-export function checkOptions<O extends object>(options: unknown, name = 'options'): Partial<O> {
-  if (options === undefined) return {};
-  if (options === null || typeof options !== 'object') throw new InvalidArgTypeError(name, 'of type object', options);
-  return options as Partial<O>;
-}

@@ -8,7 +8,8 @@
 import { constants as osConstants } from 'node:os';
 import { SocketPollStateError, systemError } from './errors';
 import type { PollMode } from './flags';
-import { internals, type PollEvent, SocketPoll, type Unpollable } from './socketpoll';
+import type { PollEvent, Unpollable } from './events';
+import { internals, type ServedPoller } from './internals';
 
 /** @internal What a dispatcher delivers to. */
 export interface ReadyTarget {
@@ -29,15 +30,16 @@ interface Claim {
 
 /** @internal */
 export class Dispatcher {
-  readonly poll: SocketPoll<unknown>;
+  readonly poll: ServedPoller;
   readonly #claims = new Map<number, Claim>();
   #registered = 0;
   #registeredRefed = 0; // registered claims that keep the process alive
   #running = false;
   #warnedForeign = false;
+  #dedicated = false; // serves streams and once() only, running or not (defaultPoller())
   readonly #unsubscribe: () => void;
 
-  constructor(poll: SocketPoll<unknown>) {
+  constructor(poll: ServedPoller) {
     this.poll = poll;
     this.#unsubscribe = internals.onClose(poll, () => this.#pollClosed());
   }
@@ -126,6 +128,12 @@ export class Dispatcher {
     return this.#claims.get(fd)?.interest ?? 0;
   }
 
+  /** Makes the poller this dispatcher's for good: an add() of anything else is refused, idle or not. */
+  dedicate(): void {
+    this.#dedicated = true;
+    internals.serve(this.poll, this.accepts);
+  }
+
   /** Which add() calls on the poller are this dispatcher's own: those for a claimed fd and its target. */
   readonly accepts = (fd: number, data: unknown): boolean => {
     const claim = this.#claims.get(fd);
@@ -136,7 +144,7 @@ export class Dispatcher {
     if (!this.#running) return;
     this.#running = false;
     if (this.poll.closed) return;
-    if (this.poll !== shared) internals.serve(this.poll, undefined); // the user's poller again
+    if (!this.#dedicated) internals.serve(this.poll, undefined); // the user's poller again
     this.poll.stop();
     internals.keepAlive(this.poll, true); // the poller is the user's again: their ref()/unref() alone decides
   }
@@ -190,36 +198,14 @@ export class Dispatcher {
   }
 }
 
-const dispatchers = new WeakMap<SocketPoll<unknown>, Dispatcher>();
+const dispatchers = new WeakMap<ServedPoller, Dispatcher>();
 
 /** @internal The dispatcher of `poll` (made on first use). */
-export function dispatcherFor(poll: SocketPoll<any>): Dispatcher {
+export function dispatcherFor(poll: ServedPoller): Dispatcher {
   let d = dispatchers.get(poll);
   if (d === undefined) {
     d = new Dispatcher(poll);
     dispatchers.set(poll, d);
   }
   return d;
-}
-
-let shared: SocketPoll<unknown> | undefined;
-
-/**
- * The poller the streams (and nothing else) use when not given one: one per thread, made on first
- * use with the default backend, started only while some stream is attached. It keeps the process
- * alive while at least one `ref()`ed stream (the default) or a `once()` waits on an fd, and not
- * otherwise: `unref()` a stream to let the process exit while that stream is idle.
- *
- * ```ts
- * const a = readableFrom(fdA), b = readableFrom(fdB);
- * a.poll === b.poll && a.poll === defaultPoller();   // true: one poller, one start() loop
- * ```
- */
-export function defaultPoller(): SocketPoll<unknown> {
-  if (shared === undefined || shared.closed) {
-    shared = new SocketPoll();
-    // It serves streams and once() only, running or not: an add() of your own is refused at the call.
-    internals.serve(shared, dispatcherFor(shared).accepts);
-  }
-  return shared;
 }

@@ -27,21 +27,13 @@ export {
   type PollMode,
   type BackendName,
 } from './flags';
-export {
-  SocketPoll,
-  type SocketPollOptions,
-  type RegisterOptions,
-  type Unpollable,
-  type PollEvent,
-  type BatchCallback,
-  type WakeupHandle,
-  type WaitAsyncOptions,
-} from './socketpoll';
+export { SocketPoll, type SocketPollOptions, type WaitAsyncOptions } from './socketpoll';
+export { type RegisterOptions, type Unpollable, type PollEvent, type BatchCallback, type WakeupHandle } from './events';
 export { PollSource, type SourceKind, type TimerOptions } from './sources';
 export { type EventsOptions } from './iterate';
 export { type OnceOptions } from './once';
 export { AbortError, TimeoutError } from './abort';
-export { defaultPoller } from './dispatch';
+export { defaultPoller } from './default-poller';
 export {
   readableFrom,
   writableTo,

@@ -5,9 +5,11 @@
  * reports only readiness that held after the consumer asked for it (or a one-time event).
  * @module
  */
-import { abortError, checkOptions, checkSignal } from './abort';
+import { abortError } from './abort';
 import { SocketPollStateError } from './errors';
-import { internals, type PollEvent, type SocketPoll } from './socketpoll';
+import type { PollEvent } from './events';
+import { internals, type ServedPoller } from './internals';
+import { checkOptions, checkSignal } from './validators';
 
 /**
  * Options for {@link SocketPoll.events}.
@@ -25,7 +27,7 @@ export interface EventsOptions {
 type Step<T> = IteratorResult<PollEvent<T>[], undefined>;
 
 /** @internal */
-export function iterateEvents<T>(poll: SocketPoll<T>, options: EventsOptions | undefined): AsyncIterableIterator<PollEvent<T>[]> {
+export function iterateEvents<T>(poll: ServedPoller<T>, options: EventsOptions | undefined): AsyncIterableIterator<PollEvent<T>[]> {
   const signal = checkSignal(checkOptions<EventsOptions>(options).signal);
   if (poll.started) {
     throw new SocketPollStateError(

@@ -4,11 +4,12 @@
  * poller's dispatcher (so several once() calls and the streams share one start() loop).
  * @module
  */
-import { abortError, checkOptions, checkSignal, TimeoutError } from './abort';
+import { abortError, TimeoutError } from './abort';
 import { dispatcherFor, type ReadyTarget } from './dispatch';
-import { InvalidArgTypeError, OutOfRangeError, SocketPollStateError } from './errors';
+import { SocketPollStateError } from './errors';
 import { POLL_ERROR } from './flags';
-import type { SocketPoll } from './socketpoll';
+import type { ServedPoller } from './internals';
+import { checkDelay, checkOptions, checkSignal } from './validators';
 
 /**
  * Options for {@link SocketPoll.once}.
@@ -24,19 +25,13 @@ export interface OnceOptions {
   timeout?: number;
 }
 
-const MAX_TIMEOUT = 0x7fffffff;
 
 /** @internal */
-export function onceReady(poll: SocketPoll<any>, fd: number, events: number, options: OnceOptions | undefined): Promise<number> {
+export function onceReady(poll: ServedPoller, fd: number, events: number, options: OnceOptions | undefined): Promise<number> {
   const opts = checkOptions<OnceOptions>(options);
   const signal = checkSignal(opts.signal);
   const timeout = opts.timeout;
-  if (timeout !== undefined) {
-    if (typeof timeout !== 'number') throw new InvalidArgTypeError('options.timeout', 'of type number', timeout);
-    if (!(timeout >= 0 && timeout <= MAX_TIMEOUT)) {
-      throw new OutOfRangeError('options.timeout', `>= 0 and <= ${MAX_TIMEOUT}`, timeout);
-    }
-  }
+  if (timeout !== undefined) checkDelay(timeout, 'options.timeout');
   if (signal?.aborted) return Promise.reject(abortError(signal));
   const dispatcher = dispatcherFor(poll);
   return new Promise<number>((resolve, reject) => {

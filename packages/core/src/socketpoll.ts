@@ -16,7 +16,7 @@ import {
   type BackendName,
   EXACT_EVENTS_BIT,
   MODE_BITS,
-  POLL_ALL,
+  MODES,
   POLL_ERROR,
   POLL_HANGUP,
   POLL_READ,
@@ -25,17 +25,33 @@ import {
   type PollMode,
   SUPPORTS_BITS,
 } from './flags';
-import { loadBackend, type LoadedBackend, type NativeAddon, type NativePoller } from './loader';
-import { abortError, checkOptions, checkSignal } from './abort';
+import type { BatchCallback, PollEvent, RegisterOptions, Unpollable, WakeupHandle } from './events';
+import { setInternals, type ServedPoller } from './internals';
+import {
+  checkBatch,
+  checkEvents,
+  checkExactEvents,
+  checkFd,
+  checkLengths,
+  checkMode,
+  checkOptions,
+  checkPid,
+  checkResults,
+  checkSignal,
+  checkTimeout,
+  checkTimerMs,
+  checkTimerOptions,
+  checkUnpollable,
+  INT32_MAX,
+} from './validators';
+import { loadBackend, type LoadedBackend, type NativePoller } from './loader';
+import { abortError } from './abort';
 import { type EventsOptions, iterateEvents } from './iterate';
 import { type OnceOptions, onceReady } from './once';
 import { type DeliveryPath, prefersUvPoll } from './delivery';
 import { blockingWait } from './wait-slices';
 import { currentRuntime } from './runtime';
 import {
-  checkPid,
-  checkTimerMs,
-  checkTimerOptions,
   HANDLE_MAX,
   PollSource,
   SOURCE_BITS,
@@ -61,76 +77,7 @@ export interface SocketPollOptions {
   unpollable?: Unpollable;
 }
 
-/**
- * What `add()` does with an fd the kernel refuses to watch because it is always ready: regular
- * files, directories, `/dev/null` (epoll refuses them with `EPERM`; think `node app.js < input.txt`
- * with stdin registered). `'error'` (default): throw `EPERM`. `'ready'`: register it anyway and
- * report it ready for what was asked (`POLL_READ`/`POLL_WRITE`), as poll() does, on every backend:
- * once per `wait()` in level mode, once per `add`/`mod` in edge and oneshot mode. See docs/sources.md.
- *
- * ```ts
- * poll.add(0, POLL_READ, 'stdin', { unpollable: 'ready' });   // works for `< file` too
- * ```
- */
-export type Unpollable = 'error' | 'ready';
 
-/** Options for {@link SocketPoll.add} and {@link SocketPoll.mod}. */
-export interface RegisterOptions {
-  /** `'level'` (default for `add`), `'edge'` or `'oneshot'`. `mod` keeps the current mode when omitted. */
-  mode?: PollMode;
-  /** See {@link Unpollable}. Default: the constructor's `unpollable`, else `'error'`. `mod` keeps it. */
-  unpollable?: Unpollable;
-  /**
-   * Report the kernel's own bits only. By default a hang-up or an error (`POLL_HANGUP`,
-   * `POLL_ERROR`) also reports the `POLL_READ`/`POLL_WRITE` this registration asked for, so that the
-   * obvious handler reads the end of file or meets the error instead of being woken again and
-   * again; with `exactEvents: true` an fd at end of file with no data left is `POLL_HANGUP` alone
-   * on epoll and poll (kqueue reports its `EV_EOF` as readable). For code that translates the bits
-   * itself (an `epoll`-compatible layer). Default `false`; `mod` keeps it when omitted.
-   *
-   * ```ts
-   * poll.add(fd, POLL_READ, conn, { exactEvents: true });
-   * ```
-   */
-  exactEvents?: boolean;
-}
-
-/** One ready fd, expired timer or exited process. */
-export interface PollEvent<T = unknown> {
-  /** The file descriptor; `NaN` for a timer or a process (see `source`). */
-  fd: number;
-  /**
-   * What happened: `POLL_READ | POLL_WRITE | POLL_ERROR | …` for an fd, `POLL_TIMER` for a timer,
-   * `POLL_EXIT` for a process; `0` once cancelled (see `cancelled`), so a handler that tests the
-   * flags never acts on a cancelled entry.
-   */
-  events: number;
-  /** The data given to `add()`/`mod()` (or `addTimer()`/`addProcess()`). */
-  data: T;
-  /** The handle of the timer or process this event is for; `undefined` for an fd. */
-  source?: PollSource;
-  /**
-   * `true` once `del()` (or `close()`) cancelled this entry during its batch: its fd was
-   * unregistered after the batch was collected, and whatever the entry said is no longer to be
-   * acted upon. `fd`, `data` and `source` stay as they were (the entry you are handling can still
-   * be closed with its fd: `poll.del(ev.fd); fs.closeSync(ev.fd)`); `events` becomes 0.
-   */
-  cancelled?: true;
-}
-
-/**
- * Lets another thread (a `worker_threads` Worker) wake this poller up: a plain object that
- * survives `postMessage`. Pass it to {@link wakeup} in the other thread.
- */
-export interface WakeupHandle {
-  /** The addon that owns the poller (the other thread loads the same file). */
-  readonly addonPath: string;
-  /** The poller's process-wide id. */
-  readonly id: number;
-}
-
-/** Called with each batch of ready fds by {@link SocketPoll.start}. */
-export type BatchCallback<T> = (events: PollEvent<T>[]) => void;
 
 interface Registration<T> {
   token: number;
@@ -169,34 +116,8 @@ export interface WaitAsyncOptions {
   signal?: AbortSignal;
 }
 
-/** @internal what the other modules of this package reach in a poller. */
-export interface PollInternals {
-  addon(poll: SocketPoll<any>): NativeAddon;
-  /** Makes `batch` the one the stale-event rule applies to (a batch handed out later than its delivery). */
-  setCurrent(poll: SocketPoll<any>, batch: PollEvent<any>[] | undefined): void;
-  /** Calls `listener` once when the poller closes; returns the unsubscribe function. */
-  onClose(poll: SocketPoll<any>, listener: () => void): () => void;
-  /** Whether what is served on the poller wants the loop kept alive; it is, when the user's `ref()` agrees. */
-  keepAlive(poll: SocketPoll<any>, wanted: boolean): void;
-  /**
-   * `batch` as it holds now: each entry of a level-triggered fd has its `POLL_READ`/`POLL_WRITE`
-   * checked again (poll(2), timeout 0), and is left out when nothing it reported holds any more;
-   * one-time facts (an edge, a oneshot arming, a timer's expiry, a process's exit) are kept.
-   */
-  refresh<T>(poll: SocketPoll<T>, batch: PollEvent<T>[]): PollEvent<T>[];
-  /**
-   * The poller serves streams and once() (`accepts`: which add() calls are theirs), or is the
-   * user's again (undefined): add() of anything else is refused while it serves them.
-   */
-  serve(poll: SocketPoll<any>, accepts: ((fd: number, data: unknown) => boolean) | undefined): void;
-}
-
-/** @internal */
-export let internals: PollInternals;
 
 const MAX_EVENTS_LIMIT = 1 << 20;
-const MAX_TIMEOUT = 0x7fffffff;
-const MODES: readonly PollMode[] = ['level', 'edge', 'oneshot'];
 
 /**
  * Readiness notification on any file descriptor: sockets, pipes, FIFOs, ttys and serial ports,
@@ -268,25 +189,25 @@ export class SocketPoll<T = unknown> {
   readonly #closeListeners = new Set<() => void>();
 
   static {
-    internals = {
-      addon: (poll) => poll.#backend.addon,
+    setInternals({
+      addon: (poll) => own(poll).#backend.addon,
       setCurrent: (poll, batch) => {
-        poll.#current = batch;
+        own(poll).#current = batch;
       },
       onClose: (poll, listener) => {
-        poll.#closeListeners.add(listener);
-        return () => poll.#closeListeners.delete(listener);
+        own(poll).#closeListeners.add(listener);
+        return () => own(poll).#closeListeners.delete(listener);
       },
       keepAlive: (poll, wanted) => {
-        if (poll.#keepAlive === wanted) return;
-        poll.#keepAlive = wanted;
-        poll.#applyRef();
+        if (own(poll).#keepAlive === wanted) return;
+        own(poll).#keepAlive = wanted;
+        own(poll).#applyRef();
       },
-      refresh: (poll, batch) => poll.#refresh(batch),
+      refresh: (poll, batch) => own(poll).#refresh(batch),
       serve: (poll, accepts) => {
-        poll.#servedFor = accepts;
+        own(poll).#servedFor = accepts;
       },
-    };
+    });
   }
 
   /**
@@ -850,7 +771,7 @@ export class SocketPoll<T = unknown> {
 
   #token(): number {
     const token = this.#nextToken;
-    this.#nextToken = token >= 0x7fffffff ? 1 : token + 1;
+    this.#nextToken = token >= INT32_MAX ? 1 : token + 1;
     return token;
   }
 
@@ -1019,6 +940,11 @@ export class SocketPoll<T = unknown> {
   };
 }
 
+/** The poller behind the modules' view of it (they only ever hold SocketPolls). */
+function own(poll: ServedPoller): SocketPoll<any> {
+  return poll as SocketPoll<any>;
+}
+
 /** Clears a settled wait's timer and abort listener. */
 function release(pending: PendingWait<unknown>): void {
   if (pending.timer) clearTimeout(pending.timer);
@@ -1046,77 +972,11 @@ function loadBackendFor(backend: BackendName | undefined, addonPath: string | un
   }
 }
 
-/** An fd list element: an integer fd, or -1 for one to skip. */
-function checkBatchFd(value: unknown, index: number): number {
-  if (typeof value !== 'number') throw new InvalidArgTypeError(`fds[${index}]`, 'of type number', value);
-  if (!Number.isInteger(value) || value < -1 || value > 0x7fffffff) {
-    throw new OutOfRangeError(`fds[${index}]`, 'an integer >= -1 (-1: skipped) and <= 2147483647', value);
-  }
-  return value;
-}
 
-function checkLengths(lengths: ArrayLike<number>, count: number, chunkSize: number): Int32Array {
-  if (lengths === null || typeof lengths !== 'object' || typeof lengths.length !== 'number') {
-    throw new InvalidArgTypeError('lengths', 'an Int32Array or an array of numbers', lengths);
-  }
-  if (lengths.length < count) {
-    throw new OutOfRangeError('lengths.length', `>= fds.length (${count})`, lengths.length);
-  }
-  const out = new Int32Array(count);
-  for (let i = 0; i < count; i++) {
-    const n: unknown = lengths[i];
-    if (typeof n !== 'number') throw new InvalidArgTypeError(`lengths[${i}]`, 'of type number', n);
-    if (!Number.isInteger(n) || n < 0 || n > chunkSize) {
-      throw new OutOfRangeError(`lengths[${i}]`, `an integer >= 0 and <= chunkSize (${chunkSize})`, n);
-    }
-    out[i] = n;
-  }
-  return out;
-}
 
-function checkBatch(fds: ArrayLike<number>, buffer: Uint8Array, chunkSize: number): Int32Array {
-  if (fds === null || typeof fds !== 'object' || typeof fds.length !== 'number') {
-    throw new InvalidArgTypeError('fds', 'an Int32Array or an array of numbers', fds);
-  }
-  if (!Number.isInteger(fds.length) || fds.length < 0) {
-    throw new OutOfRangeError('fds.length', 'an integer >= 0', fds.length);
-  }
-  if (!(buffer instanceof Uint8Array)) throw new InvalidArgTypeError('buffer', 'a Buffer or Uint8Array', buffer);
-  if (typeof chunkSize !== 'number') throw new InvalidArgTypeError('chunkSize', 'of type number', chunkSize);
-  if (!Number.isInteger(chunkSize) || chunkSize < 1 || chunkSize > 0x7fffffff) {
-    throw new OutOfRangeError('chunkSize', 'an integer >= 1 and <= 2147483647', chunkSize);
-  }
-  if (fds.length * chunkSize > buffer.byteLength) {
-    throw new OutOfRangeError('buffer.byteLength', `>= fds.length * chunkSize (${fds.length * chunkSize})`, buffer.byteLength);
-  }
-  if (fds instanceof Int32Array) return fds;
-  const list = new Int32Array(fds.length);
-  for (let i = 0; i < list.length; i++) list[i] = checkBatchFd(fds[i], i);
-  return list;
-}
 
-function checkResults(results: Int32Array | undefined, count: number): Int32Array {
-  if (results === undefined) return new Int32Array(count);
-  if (!(results instanceof Int32Array)) throw new InvalidArgTypeError('results', 'an Int32Array', results);
-  if (results.length < count) throw new OutOfRangeError('results.length', `>= fds.length (${count})`, results.length);
-  return results;
-}
 
-/** @internal */
-export function checkFd(fd: unknown): asserts fd is number {
-  if (typeof fd !== 'number') throw new InvalidArgTypeError('fd', 'of type number', fd);
-  if (!Number.isInteger(fd) || fd < 0 || fd > 0x7fffffff) {
-    throw new OutOfRangeError('fd', 'an integer >= 0 and <= 2147483647', fd);
-  }
-}
 
-/** @internal */
-export function checkEvents(events: unknown): asserts events is number {
-  if (typeof events !== 'number') throw new InvalidArgTypeError('events', 'of type number', events);
-  if (!Number.isInteger(events) || events < 0 || events > POLL_ALL || (events & ~POLL_ALL) !== 0) {
-    throw new InvalidArgValueError('events', events, 'must be a combination of the POLL_* flags');
-  }
-}
 
 
 const OPTION_NAMES = new Set(['mode', 'unpollable', 'exactEvents']);
@@ -1152,34 +1012,6 @@ function warnIfStdinIsRead(): void {
   );
 }
 
-/** The C flag bit for an `exactEvents` option; `kept` when it is omitted. */
-function checkExactEvents(value: unknown, kept: number): number {
-  if (value === undefined) return kept;
-  if (typeof value !== 'boolean') throw new InvalidArgTypeError('options.exactEvents', 'of type boolean', value);
-  return value ? EXACT_EVENTS_BIT : 0;
-}
 
-/** The C flag bit for an `unpollable` option. */
-function checkUnpollable(value: unknown, name: string): number {
-  if (value === 'ready') return UNPOLLABLE_READY_BIT;
-  if (value === 'error') return 0;
-  throw new InvalidArgValueError(name, value, "must be 'error' or 'ready'");
-}
 
-function checkMode(mode: unknown, fallback: PollMode): PollMode {
-  if (mode === undefined) return fallback;
-  if (typeof mode !== 'string' || !(MODES as readonly string[]).includes(mode)) {
-    throw new InvalidArgValueError('options.mode', mode, "must be 'level', 'edge' or 'oneshot'");
-  }
-  return mode as PollMode;
-}
 
-function checkTimeout(timeout: unknown): number {
-  if (timeout === undefined) return -1;
-  if (typeof timeout !== 'number') throw new InvalidArgTypeError('timeoutMs', 'of type number', timeout);
-  if (timeout === Infinity || timeout === -1) return -1;
-  if (Number.isNaN(timeout) || timeout < 0 || timeout > MAX_TIMEOUT) {
-    throw new OutOfRangeError('timeoutMs', `-1, Infinity, or >= 0 and <= ${MAX_TIMEOUT}`, timeout);
-  }
-  return Math.ceil(timeout);
-}

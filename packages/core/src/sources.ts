@@ -2,7 +2,6 @@
  * Sources that are not file descriptors: timers and process exits.
  * @module
  */
-import { InvalidArgTypeError, OutOfRangeError } from './errors';
 
 /** What a poller can watch: see {@link SocketPoll.supportedSources}. */
 export type SourceKind = 'fd' | 'timer' | 'process';
@@ -59,31 +58,5 @@ export const SOURCE_BITS: Readonly<Record<SourceKind, number>> = { fd: 0x1, time
 /** @internal handles of the C interface are at most this (SOCKETPOLL_HANDLE_MAX) */
 export const HANDLE_MAX = -(1 << 20);
 
-/** @internal */
-export function checkTimerMs(ms: unknown): number {
-  if (typeof ms !== 'number') throw new InvalidArgTypeError('ms', 'of type number', ms);
-  if (Number.isNaN(ms) || ms <= 0 || ms > 0x7fffffff) {
-    throw new OutOfRangeError('ms', '> 0 and <= 2147483647 (milliseconds; a fraction rounds up: 0.5 is 1 ms)', ms);
-  }
-  return Math.ceil(ms);
-}
 
-/** @internal */
-export function checkTimerOptions(options: unknown): boolean {
-  if (options === undefined) return false;
-  if (options === null || typeof options !== 'object') throw new InvalidArgTypeError('options', 'of type object', options);
-  const repeat = (options as TimerOptions).repeat;
-  if (repeat !== undefined && typeof repeat !== 'boolean') {
-    throw new InvalidArgTypeError('options.repeat', 'of type boolean', repeat);
-  }
-  return repeat === true;
-}
 
-/** @internal */
-export function checkPid(pid: unknown): number {
-  if (typeof pid !== 'number') throw new InvalidArgTypeError('pid', 'of type number', pid);
-  if (!Number.isInteger(pid) || pid < 1 || pid > 0x7fffffff) {
-    throw new OutOfRangeError('pid', 'an integer >= 1 and <= 2147483647', pid);
-  }
-  return pid;
-}

@@ -16,12 +16,15 @@ import * as fs from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { Duplex, type DuplexOptions, Readable, type ReadableOptions, Writable, type WritableOptions } from 'node:stream';
 import { getSystemErrorName } from 'node:util';
-import { checkOptions, checkSignal } from './abort';
-import { defaultPoller, type Dispatcher, dispatcherFor, type ReadyTarget } from './dispatch';
+import { defaultPoller } from './default-poller';
+import { type Dispatcher, dispatcherFor, type ReadyTarget } from './dispatch';
+import type { Unpollable } from './events';
 import { InvalidArgTypeError, InvalidArgValueError, OutOfRangeError, SocketPollError, SocketPollStateError } from './errors';
 import { POLL_ERROR, POLL_HANGUP, POLL_RDHUP, POLL_READ, POLL_WRITE } from './flags';
 import type { NativeAddon } from './loader';
-import { checkFd, internals, SocketPoll, type Unpollable } from './socketpoll';
+import { internals } from './internals';
+import { SocketPoll } from './socketpoll';
+import { checkBoolean, checkFd, checkHighWaterMark, checkOptions, checkSignal } from './validators';
 
 /**
  * Options for {@link readableFrom}, {@link writableTo} and {@link duplexOf}.
@@ -79,7 +82,6 @@ export interface DuplexOfOptions extends FdStreamOptions {
 const { EAGAIN, EWOULDBLOCK, EIO, EISDIR, EBADF, EINVAL, ENOTCONN, ENOTSOCK } = osConstants.errno;
 const { O_NONBLOCK, O_WRONLY, O_RDONLY, S_IFMT, S_IFDIR, S_IFSOCK } = fs.constants;
 const O_ACCMODE = 3;
-const MAX_HIGH_WATER_MARK = 1 << 30;
 /** Bytes asked of each read(2), as libuv does for sockets. */
 const READ_SIZE = 64 * 1024;
 /**
@@ -405,19 +407,7 @@ function ioError(negErrno: number, syscall: string, fd: number, what?: string): 
   return new SocketPollError(`${code}: ${hint} (${syscall} fd ${fd})`, code, negErrno, syscall, fd);
 }
 
-function checkBoolean(value: unknown, name: string): boolean {
-  if (value === undefined) return false;
-  if (typeof value !== 'boolean') throw new InvalidArgTypeError(name, 'of type boolean', value);
-  return value;
-}
 
-function checkHighWaterMark(value: unknown, name: string): void {
-  if (value === undefined) return;
-  if (typeof value !== 'number') throw new InvalidArgTypeError(name, 'of type number', value);
-  if (!Number.isInteger(value) || value < 0 || value > MAX_HIGH_WATER_MARK) {
-    throw new OutOfRangeError(name, `an integer >= 0 and <= ${MAX_HIGH_WATER_MARK}`, value);
-  }
-}
 
 /** Checks everything, makes the fd non-blocking and claims it; a failure changes nothing. */
 function openChannel(fd: unknown, options: unknown, read: boolean, write: boolean, factory: string): FdChannel {

@@ -5,7 +5,7 @@
 import { constants as osConstants } from 'node:os';
 import { InvalidArgTypeError, InvalidArgValueError, systemError } from './errors';
 import { isKnownAddon, loadBackend } from './loader';
-import type { WakeupHandle } from './socketpoll';
+import type { WakeupHandle } from './events';
 
 /**
  * Wakes the poller behind `handle` (from {@link SocketPoll.wakeupHandle}) from any thread: a
