@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The conformance part of the jest suite on the arm64 and armv7 prebuilts, executed: the official
+# The ARM subset of the jest suite on the arm64 and armv7 prebuilts, executed: the official
 # Node binaries for those CPUs (from npm) run under qemu-user with Debian's ARM C libraries, load
 # @socketpoll/epoll-linux-arm64 / -arm-gnueabihf from the workspace exactly as an install would
 # (by process.arch), and run readiness, the three modes, data round-trip, wakeup from a worker,

@@ -2,7 +2,7 @@
 // Exercises every binding path once per backend, for `valgrind node scripts/valgrind-smoke.js`:
 // add/mod/del/wait/wakeup, start/stop, waitAsync, close with events pending, garbage-collected
 // pollers, and a worker that exits with pollers open. Leaks are read from valgrind's report for
-// frames in our addons (see packages/native/scripts/valgrind-addon.sh).
+// frames in our addons (valgrind-check.js runs it and reads the report).
 const path = require('node:path');
 const { Worker } = require('node:worker_threads');
 const { SocketPoll, POLL_READ, POLL_WRITE } = require('../dist/index.js');

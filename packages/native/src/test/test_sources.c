@@ -1,6 +1,6 @@
 /*
  * test_sources.c — timers and process exits (SocketPoll_add_timer, SocketPoll_add_process), the
- * sources that are not fds. Linked against every backend like test_poll.c. Real timers and real
+ * sources that are not fds. Linked against every backend like test_interface.c. Real timers and real
  * processes (fork); a test that needs what a backend cannot do here checks
  * SocketPoll_get_supported_sources() and says why it skips.
  */
@@ -324,7 +324,7 @@ static int test_unpollable_oneshot_and_edge_report_once_per_mod(void) {
     int mode = modes[m];
     if (mode == POLL_EDGE && !(SocketPoll_get_supported_modes(p) & SOCKETPOLL_SUPPORTS_EDGE)) {
       SocketPoll_free(&p);
-      continue; /* poll: edge is ENOTSUP for every fd (test_poll.c checks that) */
+      continue; /* poll: edge is ENOTSUP for every fd (test_interface.c checks that) */
     }
     int fd = regular_file();
     CHECK_EQ(SocketPoll_add(p, fd, POLL_READ | mode | POLL_UNPOLLABLE_READY, NULL), 0);

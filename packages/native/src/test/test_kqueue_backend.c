@@ -1,6 +1,6 @@
 /*
  * test_kqueue_backend.c — what is specific to the kqueue backend (docs/backends/kqueue.md), beyond
- * the shared suite (test_poll.c): failed registrations leave no knote behind, oneshot disarms
+ * the shared suite (test_interface.c): failed registrations leave no knote behind, oneshot disarms
  * every filter of the fd, watch knotes report hang-ups but not readiness and never spin, mod
  * switches modes, RDHUP vs HANGUP on EOF, the kqueue fd is pollable, a pipe's write end whose reader
  * is gone reports POLL_ERROR also where the kernel refuses its write filter (FreeBSD; the emulation

@@ -1,5 +1,5 @@
 /*
- * test_poll_fallback.c — what only the poll backend has to prove (the shared suite, test_poll.c,
+ * test_poll_backend.c — what only the poll backend has to prove (the shared suite, test_interface.c,
  * runs against it too): add/mod/del while another thread is blocked in wait take effect at once
  * without making the wait return early; POLLNVAL is reported once; swap-remove keeps the dense
  * array right under random add/mod/del; oneshot disarms (also against hang-ups) and a full buffer

@@ -1,6 +1,6 @@
 /*
- * test_poll.c — the backend tests. The same file is linked against every backend
- * (test_poll_epoll, test_poll_poll, test_poll_kqueue); a test that depends on a mode the backend
+ * test_interface.c — the backend tests. The same file is linked against every backend
+ * (test_interface_epoll, test_interface_poll, test_interface_kqueue); a test that depends on a mode the backend
  * does not honour checks SocketPoll_get_supported_modes() and says why it skips.
  * Real kernel fds only: socketpairs, pipes, FIFOs.
  */

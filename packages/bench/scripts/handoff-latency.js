@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 'use strict';
 // handoff-latency.js — what the poll backend's thread hand-off costs, workspace only (needs
-// `pnpm build`): node packages/poll-fallback/scripts/handoff-latency.js
+// `pnpm build`): node packages/bench/scripts/handoff-latency.js
 //
 // Hand-off latency: a worker thread writes one byte to a socketpair every ~1 ms and stamps the time
 // (process.hrtime, CLOCK_MONOTONIC) in shared memory; the main thread's start() callback reads the
