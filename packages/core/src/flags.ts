@@ -83,6 +83,9 @@ export const POLL_ALL = POLL_READ | POLL_WRITE | POLL_ERROR | POLL_HANGUP | POLL
  */
 export type PollMode = 'level' | 'edge' | 'oneshot';
 
+/** @internal SOCKETPOLL_MAX_EVENTS_LIMIT of the C interface: the largest `maxEvents` */
+export const MAX_EVENTS_LIMIT = 1 << 20;
+
 /** @internal the modes, in the order of SUPPORTS_BITS */
 export const MODES: readonly PollMode[] = ['level', 'edge', 'oneshot'];
 

@@ -23,7 +23,7 @@ export interface NativePoller {
   del(fd: number): number;
   wait(timeoutMs: number): number;
   wakeup(): number;
-  /** `scheduleResume`: the helper-thread path holds a batch; call `resume(ticket)` on a later loop turn. */
+  /** `scheduleResume`: after a batch on the helper-thread path; call `resume(ticket)` on the next loop turn. */
   start(onBatch: (count: number) => void, useUvPoll: boolean, scheduleResume: (ticket: number) => void): number;
   resume(ticket: number): void;
   stop(): void;
@@ -36,9 +36,7 @@ export interface NativePoller {
   addTimer(ms: number, repeat: boolean, token: number): number;
   addProcess(pid: number, token: number): number;
   fd(): number;
-  count(): number;
   id(): number;
-  delivery(): '' | 'uvpoll' | 'thread';
   wakeups(): number;
   failedCall(): string;
 }

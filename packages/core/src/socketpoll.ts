@@ -16,6 +16,7 @@ import {
   type BackendName,
   EXACT_EVENTS_BIT,
   MODE_BITS,
+  MAX_EVENTS_LIMIT,
   MODES,
   POLL_ERROR,
   POLL_HANGUP,
@@ -117,7 +118,6 @@ export interface WaitAsyncOptions {
 }
 
 
-const MAX_EVENTS_LIMIT = 1 << 20;
 
 /**
  * Readiness notification on any file descriptor: sockets, pipes, FIFOs, ttys and serial ports,

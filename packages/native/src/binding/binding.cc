@@ -12,11 +12,10 @@
 //   start(onBatch(count), useUvPoll, scheduleResume) -> 0 or -errno; stop(); ref(); unref(); close()
 //     useUvPoll: deliver through a uv_poll_t on the backend's fd (fd_watcher.cc) where there is
 //     one, else through a helper thread (thread_watcher.cc); fixed at the first start()
-//     scheduleResume(ticket): called when the helper-thread path holds a batch for a later loop
-//     turn; the JS side answers with resume(ticket) on that turn (setImmediate)
-//   resume(ticket) -> undefined: delivers the batch held under that ticket, if any (else a no-op)
-//   delivery() -> 'uvpoll' | 'thread' | '' (not started yet)
-//   backendName(), supportedModes(), supportedSources(), fd(), count(), id()
+//     scheduleResume(ticket): called after a batch on the helper-thread path; the JS side answers
+//     with resume(ticket) on the next loop turn (setImmediate)
+//   resume(ticket) -> undefined: looks for the next batch and delivers it (a no-op for an old ticket)
+//   backendName(), supportedModes(), supportedSources(), fd(), id()
 //   wakeups() -> how many wakeups were asked for so far (wrapping uint32; wait() slices use it)
 //   addTimer(ms, repeat, token) / addProcess(pid, token) -> a handle (<= SOCKETPOLL_HANDLE_MAX,
 //   below every -errno) or -errno; del(handle) cancels it; its events come as (handle, .., token)
@@ -177,9 +176,7 @@ class Poller : public Napi::ObjectWrap<Poller>, public Sink {
                            InstanceMethod<&Poller::BackendName>("backendName"),
                            InstanceMethod<&Poller::SupportedModes>("supportedModes"),
                            InstanceMethod<&Poller::Fd>("fd"),
-                           InstanceMethod<&Poller::Count>("count"),
                            InstanceMethod<&Poller::Id>("id"),
-                           InstanceMethod<&Poller::Delivery>("delivery"),
                            InstanceMethod<&Poller::Wakeups>("wakeups"),
                            InstanceMethod<&Poller::AddTimer>("addTimer"),
                            InstanceMethod<&Poller::AddProcess>("addProcess"),
@@ -214,7 +211,6 @@ class Poller : public Napi::ObjectWrap<Poller>, public Sink {
     state_->AddHook(info.Length() > 2 && info[2].ToBoolean().Value());
     buffer_ref_ = Napi::Persistent(buffer);
     buffer_ = buffer.Data();
-    max_events_ = max_events;
   }
 
   ~Poller() override {
@@ -345,7 +341,6 @@ class Poller : public Napi::ObjectWrap<Poller>, public Sink {
       state_->watcher = use_uv_poll ? NewFdWatcher(env, poll, this, &error)
                                     : NewThreadWatcher(env, poll, this, &error);
       if (state_->watcher == nullptr) return Napi::Number::New(env, error < 0 ? error : -ENOMEM);
-      delivery_ = use_uv_poll ? "uvpoll" : "thread";
       if (!ref_) state_->watcher->Unref();
     }
     int rc = state_->watcher->Start();
@@ -403,18 +398,9 @@ class Poller : public Napi::ObjectWrap<Poller>, public Sink {
     return Napi::Number::New(info.Env(), SocketPoll_get_fd(state_->poll));
   }
 
-  Napi::Value Count(const Napi::CallbackInfo& info) {
-    if (!Open(info)) return info.Env().Undefined();
-    return Napi::Number::New(info.Env(), SocketPoll_count(state_->poll));
-  }
-
   Napi::Value Id(const Napi::CallbackInfo& info) {
     if (!Open(info)) return info.Env().Undefined();
     return Napi::Number::New(info.Env(), state_->id);
-  }
-
-  Napi::Value Delivery(const Napi::CallbackInfo& info) {
-    return Napi::String::New(info.Env(), delivery_);
   }
 
   Napi::Value Wakeups(const Napi::CallbackInfo& info) {
@@ -453,10 +439,8 @@ class Poller : public Napi::ObjectWrap<Poller>, public Sink {
   }
 
   PollState* state_ = nullptr;
-  const char* delivery_ = "";
   Napi::Reference<Napi::Int32Array> buffer_ref_;
   int32_t* buffer_ = nullptr;
-  int max_events_ = 0;
   Napi::FunctionReference on_batch_;
   Napi::FunctionReference schedule_resume_;
   napi_async_context async_context_ = nullptr;
@@ -513,7 +497,6 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     c.Set("MAX_EVENTS_LIMIT", SOCKETPOLL_MAX_EVENTS_LIMIT);
     return c;
   }());
-  exports.Set("napiVersion", Napi::Number::New(env, NAPI_VERSION));
   exports.Set("uvPollAvailable", Napi::Boolean::New(env, FdWatcherAvailable()));
   return exports;
 }
