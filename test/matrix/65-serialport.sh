@@ -5,7 +5,8 @@
 #    qemu-user, which load the arm64 / armv7 prebuilt addons;
 #  - on real 16550A UARTs in the device lab (test/lab): every option read back from the 8250 driver,
 #    data bits and parity included, update, flush, drain and the modem lines over a null modem
-#    (ttyS1 <-> ttyS2), then ttyS1 wired to a host pty with data both ways.
+#    (ttyS1 <-> ttyS2), on Node and, where the lab has them, Bun and Deno; then ttyS1 wired to a host
+#    pty with data both ways.
 # Each part that cannot run here says why and is skipped.
 set -uo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -19,7 +20,7 @@ timed() { # timed <label> <command...>; output to a file (a pipe could be held o
   local label="$1" start=$SECONDS status=0; shift
   "$@" >"$log" 2>&1 || status=$?
   if [ "$status" = 0 ]; then
-    say "$label: ok in $((SECONDS - start))s ($(grep -v '^\[' "$log" | grep -E 'passed|intact' | tail -2 | tr '\n' ' '))"
+    say "$label: ok in $((SECONDS - start))s ($(grep -v '^\[' "$log" | grep -E 'passed|intact|skipped' | tail -3 | tr '\n' ' '))"
   else
     cat "$log"
     say "$label: FAILED (exit $status) in $((SECONDS - start))s"
@@ -63,8 +64,8 @@ elif [ "$status" != 0 ]; then
   cat "$log"
   failed+=("lab prepare")
 else
-  timed "lab: 16550A null modem ttyS1<->ttyS2 (options, update, flush, drain, modem lines)" \
-    bash "$lab" run --serial null-modem -- node test/lab/uart.cjs
+  timed "lab: 16550A null modem ttyS1<->ttyS2 (options, update, flush, drain, modem lines; Node, Bun, Deno)" \
+    bash "$lab" run --serial null-modem -- bash test/lab/uart-runtimes.sh
   timed "lab: ttyS1 <-> host pty, 64 KiB both ways" \
     bash "$lab" run --serial host-pty --host 'node test/lab/host-pty.cjs host "$LAB_HOST_PTY"' -- node test/lab/host-pty.cjs guest /dev/ttyS1
 fi

@@ -15,14 +15,15 @@
 import { getSystemErrorName } from 'node:util';
 
 /**
- * A failed operation on a serial port. `code` is the errno name (`'ENOENT'`, `'EIO'`…) or
- * `'ERR_SERIALPORT_NOT_OPEN'` / `'ERR_SERIALPORT_BUSY'`. As `@serialport/bindings-interface`
+ * A failed operation on a serial port. `code` is the errno name (`'ENOENT'`, `'EIO'`…), or
+ * `'ERR_SERIALPORT_CANCELED'` (the port closed first), `'ERR_SERIALPORT_NOT_OPEN'` (used after
+ * `close()`), `'ERR_SERIALPORT_BUSY'` (a second read or write while one is in progress). As `@serialport/bindings-interface`
  * asks: a read, write or drain still in progress when the port closes rejects with `canceled: true`;
  * a read or write that fails for any other reason has `disconnected: true` (the device is gone, or
  * its other end hung up), and the stream closes the port.
  */
 export class SerialPortError extends Error {
-  /** errno name, or `'ERR_SERIALPORT_NOT_OPEN'` / `'ERR_SERIALPORT_BUSY'`. */
+  /** errno name, or `'ERR_SERIALPORT_CANCELED'` / `'ERR_SERIALPORT_NOT_OPEN'` / `'ERR_SERIALPORT_BUSY'`. */
   readonly code: string;
   /** Negative errno for a failed system call. */
   readonly errno?: number;

@@ -12,6 +12,7 @@ const dist = path.join(__dirname, '..', '..', 'dist');
 const { SocketPollBinding, SerialPort } = require(dist);
 const { serialAddon } = require(path.join(dist, 'native.js'));
 
+const runtime = typeof Deno !== 'undefined' ? `Deno ${Deno.version.deno}` : process.versions.bun ? `Bun ${process.versions.bun}` : `Node ${process.version}`;
 const A = process.env.UART_A || '/dev/ttyS1';
 const B = process.env.UART_B || '/dev/ttyS2';
 let passed = 0;
@@ -59,7 +60,7 @@ async function exchange(a, b, size) {
 }
 
 (async () => {
-  console.log(`uart: ${A} <-> ${B} on ${process.version}, kernel ${execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim()}`);
+  console.log(`uart: ${A} <-> ${B} on ${runtime}, kernel ${execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim()}`);
   const listed = (await SocketPollBinding.list()).map((p) => p.path);
   await step(`list(): ${listed.join(', ')}`, () => {
     assert.ok(listed.includes(A) && listed.includes(B), `list() lacks ${A} or ${B}`);
@@ -169,5 +170,5 @@ async function exchange(a, b, size) {
     await new Promise((resolve) => port.close(resolve));
   });
 
-  console.log(`uart: ${passed} passed`);
+  console.log(`uart: ${passed} passed on ${runtime}`);
 })();
