@@ -10,19 +10,10 @@ import * as path from 'node:path';
 import { POLL_READ, POLL_WRITE, SocketPoll, SocketPollError, wakeup } from '../src';
 import { BACKENDS } from './helpers/backends';
 import * as fds from './helpers/fds';
+import { thrown, type Thrown } from './helpers/thrown';
 
 afterEach(() => fds.closeAll());
 
-type Thrown = Error & { code?: string; errno?: number; syscall?: string; fd?: number };
-
-function thrown(fn: () => unknown): Thrown {
-  try {
-    fn();
-  } catch (err) {
-    return err as Thrown;
-  }
-  throw new Error('expected a throw');
-}
 
 const NOT_INTEGERS: unknown[] = [NaN, 'x', null, undefined, {}, 0.5, Infinity, -Infinity, 2 ** 53, -2, 2 ** 31];
 

@@ -13,17 +13,10 @@ import {
 } from '../src';
 import { BACKENDS } from './helpers/backends';
 import * as fds from './helpers/fds';
+import { thrown } from './helpers/thrown';
 
 afterEach(() => fds.closeAll());
 
-function thrown(fn: () => unknown): Error & { code?: string; errno?: number; syscall?: string; fd?: number } {
-  try {
-    fn();
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected a throw');
-}
 
 describe.each(BACKENDS)('errors on $label', (backend) => {
   let poll: SocketPoll;

@@ -24,7 +24,7 @@
  */
 import fc from 'fast-check';
 import { POLL_ERROR, POLL_HANGUP, POLL_READ, POLL_WRITE, type PollEvent, type PollMode, SocketPoll } from '../src';
-import { BACKENDS } from './helpers/backends';
+import { BACKENDS, type TestBackend } from './helpers/backends';
 import * as fds from './helpers/fds';
 import { applyPairCommand, newPairs, type Pair, type PairCommand, pairCommands, readable } from './helpers/model';
 
@@ -240,19 +240,24 @@ async function run(poll: SocketPoll<string>, { cmds, reactions, consumer }: Scen
 
 const PATHS = ['uvpoll', 'thread'] as const;
 
+/** A poller of `backend` on delivery `path`, or undefined where the backend has no such path. */
+function pollerOn(backend: TestBackend, path: (typeof PATHS)[number]): SocketPoll<string> | undefined {
+  const saved = process.env.SOCKETPOLL_DELIVERY;
+  process.env.SOCKETPOLL_DELIVERY = path;
+  try {
+    return new SocketPoll<string>({ ...backend.options, maxEvents: 16 });
+  } catch (err) {
+    if (path !== 'uvpoll') throw err;
+    return undefined;
+  } finally {
+    if (saved === undefined) delete process.env.SOCKETPOLL_DELIVERY;
+    else process.env.SOCKETPOLL_DELIVERY = saved;
+  }
+}
+
 describe.each(BACKENDS)('event-loop model fuzzing on $label', (backend) => {
   test.each(PATHS)(`%s delivery: ${RUNS} random sequences agree with the model (seed ${SEED})`, async (path) => {
-    const saved = process.env.SOCKETPOLL_DELIVERY;
-    process.env.SOCKETPOLL_DELIVERY = path;
-    let poll: SocketPoll<string> | undefined;
-    try {
-      poll = new SocketPoll<string>({ ...backend.options, maxEvents: 16 });
-    } catch (err) {
-      if (path !== 'uvpoll') throw err;
-    } finally {
-      if (saved === undefined) delete process.env.SOCKETPOLL_DELIVERY;
-      else process.env.SOCKETPOLL_DELIVERY = saved;
-    }
+    const poll = pollerOn(backend, path);
     if (poll === undefined || poll.delivery !== path) {
       // eslint-disable-next-line no-console
       console.log(`event-loop fuzz on ${backend.label}: skipped for ${path} delivery, which this backend does not use (it has no fd to watch)`);
@@ -323,17 +328,7 @@ async function runOnce(poll: SocketPoll<string>, cmds: OnceCommand[], drainAfter
 
 describe.each(BACKENDS)('once() model fuzzing on $label', (backend) => {
   test.each(PATHS)(`%s delivery: ${RUNS} random sequences of once() agree with the model (seed ${SEED})`, async (path) => {
-    const saved = process.env.SOCKETPOLL_DELIVERY;
-    process.env.SOCKETPOLL_DELIVERY = path;
-    let poll: SocketPoll<string> | undefined;
-    try {
-      poll = new SocketPoll<string>({ ...backend.options, maxEvents: 16 });
-    } catch (err) {
-      if (path !== 'uvpoll') throw err;
-    } finally {
-      if (saved === undefined) delete process.env.SOCKETPOLL_DELIVERY;
-      else process.env.SOCKETPOLL_DELIVERY = saved;
-    }
+    const poll = pollerOn(backend, path);
     if (poll === undefined || poll.delivery !== path) {
       // eslint-disable-next-line no-console
       console.log(`once() fuzz on ${backend.label}: skipped for ${path} delivery, which this backend does not use (it has no fd to watch)`);

@@ -16,27 +16,33 @@ function feed(w: number, ms: number): () => void {
   return () => clearInterval(timer);
 }
 
+/** Reads one byte from the FIFO per batch, for `batches` batches; how many reads met EAGAIN. */
+async function staleReads(poll: SocketPoll, batches: number): Promise<number> {
+  const buf = Buffer.alloc(64);
+  let got = 0;
+  let stale = 0;
+  for await (const events of poll.events()) {
+    for (const ev of events) {
+      if (!(ev.events & POLL_READ)) continue;
+      try {
+        fs.readSync(ev.fd, buf);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+        stale++;
+      }
+    }
+    if (++got === batches) break;
+  }
+  return stale;
+}
+
 describe.each(PATHS)('fresh batches on $label', (path) => {
   test('a for-await loop reading one byte per batch never gets a batch for a drained FIFO', async () => {
     const poll = onPath(path, () => new SocketPoll(path.backend.options));
     const [r, w] = fds.fifo();
     poll.add(r, POLL_READ);
     const stop = feed(w, 10);
-    const buf = Buffer.alloc(64);
-    let got = 0;
-    let stale = 0;
-    for await (const events of poll.events()) {
-      for (const ev of events) {
-        if (!(ev.events & POLL_READ)) continue;
-        try {
-          fs.readSync(ev.fd, buf);
-        } catch (err) {
-          if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
-          stale++;
-        }
-      }
-      if (++got === 50) break;
-    }
+    const stale = await staleReads(poll, 50);
     stop();
     poll.close();
     expect(stale).toBe(0);
@@ -48,21 +54,7 @@ describe.each(PATHS)('fresh batches on $label', (path) => {
     const [r, w] = fds.fifo();
     poll.add(r, POLL_READ);
     const stop = feed(w, 10);
-    const buf = Buffer.alloc(64);
-    let got = 0;
-    let stale = 0;
-    for await (const events of poll.events()) {
-      for (const ev of events) {
-        if (!(ev.events & POLL_READ)) continue;
-        try {
-          fs.readSync(ev.fd, buf);
-        } catch (err) {
-          if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
-          stale++;
-        }
-      }
-      if (++got === 30) break;
-    }
+    const stale = await staleReads(poll, 30);
     stop();
     poll.close();
     expect(stale).toBe(0);

@@ -12,6 +12,7 @@ import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { SocketPoll, wakeup } from '../src';
 import { BACKENDS } from './helpers/backends';
+import { thrown } from './helpers/thrown';
 
 const CORE_DIST = path.resolve(__dirname, '../dist/index.js');
 let dir: string;
@@ -19,15 +20,6 @@ beforeAll(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'socketpoll-forged-'));
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
-
-function thrown(fn: () => unknown): { code?: string; message: string } {
-  try {
-    fn();
-  } catch (err) {
-    return err as { code?: string; message: string };
-  }
-  throw new Error('expected a throw');
-}
 
 describe.each(BACKENDS)('forged wakeup handles on $label', (backend) => {
   test('a handle naming a .js file that writes a marker is refused and the file never runs', () => {

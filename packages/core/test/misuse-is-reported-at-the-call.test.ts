@@ -11,19 +11,11 @@ import * as path from 'node:path';
 import { POLL_READ, POLL_WRITE, SocketPoll, defaultPoller, readableFrom, writableTo } from '../src';
 import { BACKENDS } from './helpers/backends';
 import * as fds from './helpers/fds';
+import { thrown } from './helpers/thrown';
 
 afterEach(() => fds.closeAll());
 
 const CORE_DIST = path.resolve(__dirname, '../dist/index.js');
-
-function thrown(fn: () => unknown): { code?: string; message: string } {
-  try {
-    fn();
-  } catch (err) {
-    return err as { code?: string; message: string };
-  }
-  throw new Error('expected a throw');
-}
 
 /** The warnings emitted while `fn` runs (process.emitWarning, as Node prints them). */
 function warningsOf(fn: () => void): { message: string; code?: string }[] {

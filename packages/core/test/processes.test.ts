@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { POLL_EXIT, SocketPoll, SocketPollError, type PollEvent } from '../src';
 import { BACKENDS, now } from './helpers/backends';
+import { thrown } from './helpers/thrown';
 
 const exited = (child: ChildProcess): Promise<void> =>
   new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve())));
@@ -16,14 +17,6 @@ async function next<T>(poll: SocketPoll<T>, budgetMs: number): Promise<PollEvent
   }
 }
 
-function errorOf(fn: () => unknown): SocketPollError {
-  try {
-    fn();
-  } catch (e) {
-    return e as SocketPollError;
-  }
-  throw new Error('expected an error');
-}
 
 describe.each(BACKENDS)('process exits on $label', (backend) => {
   let poll: SocketPoll<string>;
@@ -34,7 +27,7 @@ describe.each(BACKENDS)('process exits on $label', (backend) => {
 
   const supported = (): boolean => {
     if (poll.supportedSources.includes('process')) return true;
-    const err = errorOf(() => poll.addProcess(process.pid));
+    const err = thrown(() => poll.addProcess(process.pid));
     expect(['ENOSYS', 'ENOTSUP']).toContain(err.code);
     expect(err.message).toMatch(/supportedSources/);
     console.log(`skipped on ${backend.label}: no pidfd on this kernel (checked the error only)`);
@@ -46,12 +39,12 @@ describe.each(BACKENDS)('process exits on $label', (backend) => {
     const child = spawn('sleep', ['0.1']);
     const watch = poll.addProcess(child.pid!, 'sleeper');
     expect(watch).toMatchObject({ kind: 'process', pid: child.pid });
-    expect(errorOf(() => poll.addProcess(child.pid!)).code).toBe('EEXIST');
+    expect(thrown(() => poll.addProcess(child.pid!)).code).toBe('EEXIST');
     const events = await next(poll, 5000);
     expect(events).toEqual([{ fd: NaN, events: POLL_EXIT, data: 'sleeper', source: watch }]);
     await exited(child);
     expect(await poll.waitAsync(50)).toEqual([]);
-    expect(errorOf(() => poll.del(watch)).code).toBe('ENOENT');
+    expect(thrown(() => poll.del(watch)).code).toBe('ENOENT');
   });
 
   test('the exit of a process that is not our child (a grandchild) is reported', async () => {
@@ -71,12 +64,12 @@ describe.each(BACKENDS)('process exits on $label', (backend) => {
     if (!supported()) return;
     const child = spawn('true');
     await exited(child); // Node has reaped it
-    const err = errorOf(() => poll.addProcess(child.pid!));
+    const err = thrown(() => poll.addProcess(child.pid!));
     expect(err).toBeInstanceOf(SocketPollError);
     expect(err.code).toBe('ESRCH');
     expect(err.message).toMatch(new RegExp(`process ${child.pid} does not exist`));
-    expect(errorOf(() => poll.addProcess(0)).code).toBe('ERR_OUT_OF_RANGE');
-    expect(errorOf(() => poll.addProcess(1.5)).code).toBe('ERR_OUT_OF_RANGE');
+    expect(thrown(() => poll.addProcess(0)).code).toBe('ERR_OUT_OF_RANGE');
+    expect(thrown(() => poll.addProcess(1.5)).code).toBe('ERR_OUT_OF_RANGE');
   });
 
   test('del before the exit: nothing is reported', async () => {
@@ -86,6 +79,6 @@ describe.each(BACKENDS)('process exits on $label', (backend) => {
     poll.del(watch);
     await exited(child);
     expect(await poll.waitAsync(100)).toEqual([]);
-    expect(errorOf(() => poll.del(watch)).code).toBe('ENOENT');
+    expect(thrown(() => poll.del(watch)).code).toBe('ENOENT');
   });
 });

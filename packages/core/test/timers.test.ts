@@ -1,6 +1,7 @@
 import { POLL_READ, POLL_TIMER, PollSource, SocketPoll, SocketPollError, type PollEvent } from '../src';
 import { BACKENDS, now } from './helpers/backends';
 import * as fds from './helpers/fds';
+import { thrown } from './helpers/thrown';
 
 afterEach(() => fds.closeAll());
 
@@ -20,14 +21,6 @@ function collect<T>(poll: SocketPoll<T>, count: number, budgetMs: number): PollE
   return out;
 }
 
-function errorOf(fn: () => unknown): SocketPollError {
-  try {
-    fn();
-  } catch (e) {
-    return e as SocketPollError;
-  }
-  throw new Error('expected an error');
-}
 
 describe.each(BACKENDS)('timers on $label', (backend) => {
   let poll: SocketPoll<string>;
@@ -55,7 +48,7 @@ describe.each(BACKENDS)('timers on $label', (backend) => {
     expect(Number.isNaN(ev.fd)).toBe(true);
     expect(poll.wait(80)).toEqual([]);
     // Forgotten after the batch that delivered it.
-    expect(errorOf(() => poll.del(timer)).code).toBe('ENOENT');
+    expect(thrown(() => poll.del(timer)).code).toBe('ENOENT');
   });
 
   test('a one-shot timer can be deleted while its own event is handled', () => {
@@ -64,7 +57,7 @@ describe.each(BACKENDS)('timers on $label', (backend) => {
     expect(batch).toHaveLength(1);
     poll.del(timer);
     expect(batch[0]).toEqual({ fd: NaN, events: 0, data: 't', source: timer, cancelled: true });
-    expect(errorOf(() => poll.del(timer)).code).toBe('ENOENT');
+    expect(thrown(() => poll.del(timer)).code).toBe('ENOENT');
   });
 
   test('a repeating timer keeps firing until del, and late expiries coalesce into one event', () => {
@@ -79,7 +72,7 @@ describe.each(BACKENDS)('timers on $label', (backend) => {
     expect(collect(poll, 3, 2000).filter((e) => e.source === timer)).toHaveLength(3);
     poll.del(timer);
     expect(poll.wait(50)).toEqual([]);
-    expect(errorOf(() => poll.del(timer)).code).toBe('ENOENT');
+    expect(thrown(() => poll.del(timer)).code).toBe('ENOENT');
   });
 
   test('timers and fds come in one batch', () => {
@@ -149,21 +142,21 @@ describe.each(BACKENDS)('timers on $label', (backend) => {
   });
 
   test('bad arguments are typed errors, and handles belong to their poller', () => {
-    expect(errorOf(() => poll.addTimer(0)).code).toBe('ERR_OUT_OF_RANGE');
-    expect(errorOf(() => poll.addTimer(-1)).code).toBe('ERR_OUT_OF_RANGE');
+    expect(thrown(() => poll.addTimer(0)).code).toBe('ERR_OUT_OF_RANGE');
+    expect(thrown(() => poll.addTimer(-1)).code).toBe('ERR_OUT_OF_RANGE');
     const half = poll.addTimer(0.5); // a fraction rounds up, as docs/sources.md says
     expect(half.ms).toBe(1);
     poll.del(half);
-    expect(errorOf(() => poll.addTimer(NaN)).code).toBe('ERR_OUT_OF_RANGE');
-    expect(errorOf(() => poll.addTimer(2 ** 31)).code).toBe('ERR_OUT_OF_RANGE');
-    expect(errorOf(() => poll.addTimer('10' as unknown as number)).code).toBe('ERR_INVALID_ARG_TYPE');
-    expect(errorOf(() => poll.addTimer(10, 'x', { repeat: 'yes' as unknown as boolean })).code).toBe(
+    expect(thrown(() => poll.addTimer(NaN)).code).toBe('ERR_OUT_OF_RANGE');
+    expect(thrown(() => poll.addTimer(2 ** 31)).code).toBe('ERR_OUT_OF_RANGE');
+    expect(thrown(() => poll.addTimer('10' as unknown as number)).code).toBe('ERR_INVALID_ARG_TYPE');
+    expect(thrown(() => poll.addTimer(10, 'x', { repeat: 'yes' as unknown as boolean })).code).toBe(
       'ERR_INVALID_ARG_TYPE',
     );
-    expect(errorOf(() => poll.del({} as unknown as number)).code).toBe('ERR_INVALID_ARG_TYPE');
+    expect(thrown(() => poll.del({} as unknown as number)).code).toBe('ERR_INVALID_ARG_TYPE');
     const other = new SocketPoll<string>(backend.options);
     const foreign = other.addTimer(1000, 'theirs');
-    const err = errorOf(() => poll.del(foreign));
+    const err = thrown(() => poll.del(foreign));
     expect(err.code).toBe('ENOENT');
     expect(err.message).toMatch(/not live in this poller/);
     other.del(foreign);

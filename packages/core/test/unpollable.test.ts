@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { POLL_READ, POLL_WRITE, SocketPoll, SocketPollError, type PollEvent } from '../src';
 import { BACKENDS, now } from './helpers/backends';
 import * as fds from './helpers/fds';
+import { thrown } from './helpers/thrown';
 
 const CORE_DIST = path.resolve(__dirname, '../dist/index.js');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'socketpoll-unpollable-'));
@@ -23,14 +24,6 @@ afterEach(() => {
   for (const fd of opened.splice(0)) fs.closeSync(fd);
 });
 
-function thrown(fn: () => unknown): SocketPollError {
-  try {
-    fn();
-  } catch (e) {
-    return e as SocketPollError;
-  }
-  throw new Error('expected an error');
-}
 
 describe.each(BACKENDS)("unpollable: 'ready' on $label", (backend) => {
   let poll: SocketPoll<string>;
