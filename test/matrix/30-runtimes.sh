@@ -17,19 +17,9 @@ if [ ! -f "$root/packages/core/dist/index.js" ] || [ ! -f "$release/socketpoll_k
   exit 1
 fi
 
-# No addon may need a libuv symbol to load (Deno refuses such a file, Bun aborts when one is called).
-if command -v nm >/dev/null; then
-  for addon in "$root/packages/epoll-linux-x64/socketpoll.node" "$release"/socketpoll_*.node; do
-    uv=$(nm -D --undefined-only "$addon" | awk '$2 ~ /^uv_/ {print $2}' | tr '\n' ' ')
-    if [ -n "$uv" ]; then
-      echo "30-runtimes: ${addon#"$root"/} needs libuv symbols at load time: $uv" >&2
-      exit 1
-    fi
-  done
-  echo "30-runtimes: no addon needs a uv_* symbol at load time (nm -D)"
-else
-  echo "30-runtimes: nm not found: the check that no addon needs a uv_* symbol is skipped"
-fi
+# No addon may need a libuv symbol to load: the verifier's rule (the prebuilts meet it in
+# `prebuilt.js verify`), applied here to what this matrix loads.
+node "$root/packages/native/scripts/prebuilt/verify-elf.js" --no-libuv "$root/packages/epoll-linux-x64/socketpoll.node" "$release"/socketpoll_*.node || exit 1
 
 backends=("--backend epoll" "--backend poll" "--addon $release/socketpoll_kqueue_emulated.node")
 failed=()

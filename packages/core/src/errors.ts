@@ -162,6 +162,15 @@ function hint(code: string, op: string, fd: number | undefined, backend: Backend
 }
 
 /** @internal builds the SocketPollError for a negative errno returned by the binding. */
+/** @internal The name of a negative errno (`-2` → `ENOENT`), or `E<n>` for one the platform does not name. */
+export function errnoName(negErrno: number): string {
+  try {
+    return getSystemErrorName(negErrno);
+  } catch {
+    return `E${-negErrno}`;
+  }
+}
+
 export function systemError(
   negErrno: number,
   op: string,
@@ -169,12 +178,7 @@ export function systemError(
   backend: BackendName,
   fd?: number,
 ): SocketPollError {
-  let code: string;
-  try {
-    code = getSystemErrorName(negErrno);
-  } catch {
-    code = `E${-negErrno}`;
-  }
+  const code = errnoName(negErrno);
   const message = `${code}: ${hint(code, op, fd, backend)} (${op}${fd === undefined ? '' : ` fd ${fd}`}, ${syscall})`;
   return new SocketPollError(message, code, negErrno, syscall, fd);
 }
@@ -213,12 +217,7 @@ export function sourceError(
   backend: BackendName,
   subject: string,
 ): SocketPollError {
-  let code: string;
-  try {
-    code = getSystemErrorName(negErrno);
-  } catch {
-    code = `E${-negErrno}`;
-  }
+  const code = errnoName(negErrno);
   const message = `${code}: ${sourceHint(code, op, subject, backend)} (${op} ${subject}, ${syscall})`;
   return new SocketPollError(message, code, negErrno, syscall);
 }

@@ -80,8 +80,12 @@ const byPath = new Map<string, LoadedBackend>();
 
 /** @internal `linux-x64-glibc`, `darwin-arm64`, … */
 export function platformKey(): string {
-  const libc = currentLibc();
-  return `${process.platform}-${process.arch}${libc ? `-${libc}` : ''}`;
+  return keyOf({ platform: process.platform, arch: process.arch, libc: currentLibc() });
+}
+
+/** `platform-arch[-libc]` of a machine or a row of the platform table. */
+function keyOf(machine: { platform: string; arch: string; libc?: string }): string {
+  return `${machine.platform}-${machine.arch}${machine.libc ? `-${machine.libc}` : ''}`;
 }
 
 /** The prebuilt package that fits this machine, if any. */
@@ -149,9 +153,9 @@ function diagnosePrebuilt(row: PlatformPackage, err: unknown): string {
   if (!installedDir(row.packageName)) {
     return own
       ? 'not installed (optional dependencies skipped? reinstall without --omit=optional / --no-optional)'
-      : `not installed (it is for ${row.platform}-${row.arch}${row.libc ? `-${row.libc}` : ''}, not this machine)`;
+      : `not installed (it is for ${keyOf(row)}, not this machine)`;
   }
-  if (!own) return `installed but it is for ${row.platform}-${row.arch}${row.libc ? `-${row.libc}` : ''}: reinstall on this machine (${firstLine(err)})`;
+  if (!own) return `installed but it is for ${keyOf(row)}: reinstall on this machine (${firstLine(err)})`;
   const symbol = missingSymbol(firstLine(err));
   if (symbol !== undefined) {
     return (
@@ -264,7 +268,7 @@ export function loadBackend(options: { backend?: BackendName; addonPath?: string
     checkBackendName(process.env.SOCKETPOLL_BACKEND, 'SOCKETPOLL_BACKEND');
   const what = wanted ? `the '${wanted}' backend` : 'a backend';
   if (UNSUPPORTED_PLATFORMS.includes(process.platform)) {
-    const supported = [...new Set(PLATFORM_PACKAGES.map((p) => `${p.platform}-${p.arch}${p.libc ? `-${p.libc}` : ''}`))];
+    const supported = [...new Set(PLATFORM_PACKAGES.map(keyOf))];
     throw new BackendLoadError(
       `@socketpoll/core could not load ${what}: ${process.platform} is not supported. Windows has no readiness ` +
         'API for arbitrary file descriptors (no epoll, kqueue or poll over any fd; its sockets-only APIs are ' +

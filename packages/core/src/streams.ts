@@ -15,11 +15,10 @@
 import * as fs from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { Duplex, type DuplexOptions, Readable, type ReadableOptions, Writable, type WritableOptions } from 'node:stream';
-import { getSystemErrorName } from 'node:util';
 import { defaultPoller } from './default-poller';
 import { type Dispatcher, dispatcherFor, type ReadyTarget } from './dispatch';
 import type { Unpollable } from './events';
-import { InvalidArgTypeError, InvalidArgValueError, OutOfRangeError, SocketPollError, SocketPollStateError } from './errors';
+import { errnoName, InvalidArgTypeError, InvalidArgValueError, OutOfRangeError, SocketPollError, SocketPollStateError } from './errors';
 import { POLL_ERROR, POLL_HANGUP, POLL_RDHUP, POLL_READ, POLL_WRITE } from './flags';
 import type { NativeAddon } from './loader';
 import { internals } from './internals';
@@ -389,12 +388,7 @@ interface FdStatus {
 }
 
 function ioError(negErrno: number, syscall: string, fd: number, what?: string): SocketPollError {
-  let code: string;
-  try {
-    code = getSystemErrorName(negErrno);
-  } catch {
-    code = `E${-negErrno}`;
-  }
+  const code = errnoName(negErrno);
   const hint =
     what ??
     {

@@ -12,8 +12,10 @@
 //   - no libstdc++/libgcc_s/libc++ NEEDED and no GLIBCXX_/CXXABI_/GCC_ versions (libc++ is linked
 //     in statically);
 //   - exports the Node-API entry points only; imports epoll_create1/epoll_ctl/epoll_wait;
-//     napi_*/node_api_*/uv_* undefined and unversioned (the runtime provides them); every other
-//     import is from the C library or a weak hook of the C runtime (__gmon_start__, _ITM_*);
+//     napi_*/node_api_* undefined and unversioned (the runtime provides them); no uv_* at all
+//     (Deno refuses to load such a file and Bun aborts when one is called: the binding looks libuv
+//     up at run time); every other import is from the C library or a weak hook of the C runtime
+//     (__gmon_start__, _ITM_*);
 //   - DF_1_NODELETE (a worker-only load must not be unmapped: see zig-addon.js), no TEXTREL, no
 //     RPATH/RUNPATH, a non-executable stack (glibc 2.41 refuses to dlopen one that asks for it);
 //   - contains no path of the machine that built it.
@@ -29,7 +31,8 @@ const MACHINES = {
 };
 const GLIBC_LIBS = ['libc.so.6', 'libm.so.6', 'libpthread.so.0', 'libdl.so.2'];
 const MUSL_LIBS = ['libc.so'];
-const FROM_RUNTIME = /^(napi|node_api|uv)_/;
+const FROM_RUNTIME = /^(napi|node_api)_/;
+const LIBUV = /^uv_/;
 const WEAK_RUNTIME_HOOKS = /^(__gmon_start__|_ITM_registerTMCloneTable|_ITM_deregisterTMCloneTable|_Jv_RegisterClasses)$/;
 const EPOLL_IMPORTS = ['epoll_create1', 'epoll_ctl', 'epoll_wait'];
 
@@ -121,15 +124,17 @@ function verify(file, row) {
     if (!s) problems.push(`does not import ${name}`);
     else if (!fromLibc(s)) problems.push(`${name} is not bound to the C library`);
   }
+  const libuv = imports.filter((s) => LIBUV.test(s.name));
+  if (libuv.length) problems.push(`imports libuv at load time (Deno refuses the file, Bun aborts on a call): ${list(libuv.map((s) => s.name))}`);
   const fromRuntime = imports.filter((s) => FROM_RUNTIME.test(s.name));
   const versionedRuntime = fromRuntime.filter((s) => s.version);
-  if (versionedRuntime.length) problems.push(`Node-API/libuv imports bound to a version: ${list(versionedRuntime.map((s) => `${s.name}@${s.version}`))}`);
-  const rest = imports.filter((s) => !FROM_RUNTIME.test(s.name) && !fromLibc(s));
+  if (versionedRuntime.length) problems.push(`Node-API imports bound to a version: ${list(versionedRuntime.map((s) => `${s.name}@${s.version}`))}`);
+  const rest = imports.filter((s) => !FROM_RUNTIME.test(s.name) && !LIBUV.test(s.name) && !fromLibc(s));
   const stray = rest.filter((s) => !(s.bind === 'WEAK' && WEAK_RUNTIME_HOOKS.test(s.name)));
   if (stray.length) problems.push(`imports neither from the C library nor from the runtime: ${list(stray.map((s) => s.name))}`);
   const hooks = rest.filter((s) => !stray.includes(s));
   notes.push(`imports: ${imports.filter(fromLibc).length} from ${row.libc} (epoll_*, pthread_*, ...), ` +
-    `${fromRuntime.filter((s) => !s.name.startsWith('uv_')).length} napi_*, ${fromRuntime.filter((s) => s.name.startsWith('uv_')).length} uv_*` +
+    `${fromRuntime.length} napi_*` +
     `${hooks.length ? `, weak hooks ${hooks.map((s) => s.name).join(', ')}` : ''}`);
 
   const leaked = leakedBuildPaths(buf);
@@ -137,4 +142,29 @@ function verify(file, row) {
   return { problems, notes };
 }
 
-module.exports = { verify, glibcFloor, MACHINES };
+/** The libuv symbols an ELF file imports (none may: see the header). */
+function libuvImports(file) {
+  return elf.parse(fs.readFileSync(file)).symbols.filter((s) => !s.defined && LIBUV.test(s.name ?? '')).map((s) => s.name);
+}
+
+module.exports = { verify, glibcFloor, MACHINES, libuvImports };
+
+if (require.main === module) {
+  // node verify-elf.js --no-libuv FILE...: the libuv rule alone, for addons that are no release
+  // artefact (the node-gyp builds the suites load).
+  const [flag, ...files] = process.argv.slice(2);
+  if (flag !== '--no-libuv' || files.length === 0) {
+    console.error('usage: node verify-elf.js --no-libuv FILE...');
+    process.exit(2);
+  }
+  let failed = 0;
+  for (const file of files) {
+    const uv = libuvImports(file);
+    if (uv.length) {
+      failed++;
+      console.error(`${file}: imports libuv at load time (Deno refuses it, Bun aborts on a call): ${uv.join(', ')}`);
+    }
+  }
+  if (failed) process.exit(1);
+  console.log(`no uv_* import in ${files.length} addon(s)`);
+}
