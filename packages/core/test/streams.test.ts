@@ -348,12 +348,12 @@ describe.each(BACKENDS)('streams over fds ($label)', ({ options }) => {
       const addonFlags = (): number => {
         const out = new Int32Array(3);
         // eslint-disable-next-line @typescript-eslint/no-require-imports
-        const { internals } = require('../src/socketpoll') as typeof import('../src/socketpoll');
+        const { internals } = require('../src/internals') as typeof import('../src/internals');
         internals.addon(poll).fdStatus(a, out);
         return out[0];
       };
       // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const { internals } = require('../src/socketpoll') as typeof import('../src/socketpoll');
+      const { internals } = require('../src/internals') as typeof import('../src/internals');
       internals.addon(poll).setNonBlocking(a, false);
       expect(addonFlags() & fs.constants.O_NONBLOCK).toBe(0);
       const s = readableFrom(a, { poll, restoreBlocking: true });

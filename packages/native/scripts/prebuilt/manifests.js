@@ -19,7 +19,7 @@ const readJson = (file) => JSON.parse(fs.readFileSync(file, 'utf8'));
 const json = (value) => `${JSON.stringify(value, null, 2)}\n`;
 
 /** Published packages built on core that are released with it, in the same `fixed` group. */
-const COMPANION_PACKAGES = ['@socketpoll/epoll', '@socketpoll/gpio'];
+const COMPANION_PACKAGES = ['@socketpoll/epoll', '@socketpoll/gpio', '@socketpoll/serialport'];
 
 const LIBC_WORDS = { glibc: 'glibc', musl: 'musl' };
 const OS_WORDS = { linux: 'Linux', darwin: 'macOS' };
