@@ -1,27 +1,32 @@
 'use strict';
-// The platform table (packages/core/src/platforms.ts) for the build and packaging scripts, which
-// run before core is compiled: the file is transpiled on the fly with core's TypeScript (it only
-// imports types), so the table has one source and no generated copy.
+// The platform table (packages/core/src/platforms.ts) and the C library detection (src/runtime.ts)
+// for the build and packaging scripts, which run before core is compiled: each file is transpiled
+// on the fly with core's TypeScript (they import only types and Node's modules), so each fact has
+// one source and no generated copy.
 const fs = require('node:fs');
 const path = require('node:path');
 const Module = require('node:module');
 
 const coreDir = path.resolve(__dirname, '..', '..', 'core');
-const tableFile = path.join(coreDir, 'src', 'platforms.ts');
 
-function load() {
+/** A module of core's src/ that imports only types or Node's own modules, transpiled on the fly. */
+function loadCoreSource(name) {
+  const file = path.join(coreDir, 'src', name);
   const ts = require(require.resolve('typescript', { paths: [coreDir] }));
-  const { outputText } = ts.transpileModule(fs.readFileSync(tableFile, 'utf8'), {
+  const { outputText } = ts.transpileModule(fs.readFileSync(file, 'utf8'), {
     compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 },
-    fileName: tableFile,
+    fileName: file,
   });
-  const m = new Module(tableFile);
-  m.filename = tableFile;
-  m._compile(outputText, tableFile);
+  const m = new Module(file);
+  m.filename = file;
+  m.paths = Module._nodeModulePaths(path.dirname(file));
+  m._compile(outputText, file);
   return m.exports;
 }
 
-const table = load();
+const table = loadCoreSource('platforms.ts');
+/** This machine's C library, as the loader sees it (core's src/runtime.ts). */
+const { currentLibc } = loadCoreSource('runtime.ts');
 const repoRoot = path.resolve(coreDir, '..', '..');
 
 /** The workspace folder of a published package: packages/<name without the scope>. */
@@ -39,4 +44,4 @@ function selectRows(names) {
   });
 }
 
-module.exports = { ...table, packageDir, selectRows, repoRoot };
+module.exports = { ...table, packageDir, selectRows, repoRoot, currentLibc };

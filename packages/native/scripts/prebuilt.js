@@ -45,7 +45,7 @@ const short = (row) => row.packageName.replace(/^@socketpoll\//, '');
 
 /** This machine's row, when the local node-gyp build stands in for the release artefact. */
 function localRow(rows) {
-  const libc = process.platform === 'linux' ? (process.report?.getReport().header.glibcVersionRuntime ? 'glibc' : 'musl') : undefined;
+  const libc = table.currentLibc();
   return rows.find((r) => r.platform === process.platform && r.arch === process.arch && (r.libc ?? libc) === libc);
 }
 
