@@ -13,14 +13,23 @@
 import { EventEmitter } from 'node:events';
 import {
   checkValue, decodeEvent, decodeValueBits, type EdgeEvent, encodeConfig, encodeRequest, FLAG, LINES_MAX,
-  type LineSettings, lineFlags, OP, SIZES,
+  type LineInfo, type LineSettings, lineFlags, OP, SIZES,
 } from './abi';
-import type { Chip } from './chip';
 import {
   GpioBusyError, GpioClosedError, GpioError, GpioSystemError, IncompatibleFlagsError, LineNotRequestedError, errnoName,
 } from './errors';
 import { addon } from './native';
 import { setRef, unwatch, watch, type Watched } from './watch';
+
+/** What a request needs of its chip (a `Chip` is one). */
+export interface ChipHandle {
+  readonly fd: number;
+  readonly name: string;
+  readonly label: string;
+  readonly path: string;
+  lineOffset(line: number | string): number;
+  getLineInfo(offset: number): LineInfo;
+}
 
 /** A line of a request with its own settings: `{ line: 17, direction: 'output', value: 1 }`. */
 export interface LineSpec extends LineSettings {
@@ -61,7 +70,7 @@ const closer = new FinalizationRegistry<number>((fd) => {
 });
 
 /** @internal Makes the request; used by `Chip.requestLines`. */
-export function requestOn(chip: Chip, options: RequestOptions): LineRequest {
+export function requestOn(chip: ChipHandle, options: RequestOptions): LineRequest {
   if (options === null || typeof options !== 'object' || !Array.isArray(options.lines)) {
     throw new IncompatibleFlagsError('requestLines() takes { lines: [offset | name | { line, ...settings }, ...], ...settings }');
   }
@@ -92,7 +101,7 @@ export function requestOn(chip: Chip, options: RequestOptions): LineRequest {
   return new LineRequest(rc, chip, offsets, settings, consumer);
 }
 
-function requestError(chip: Chip, rc: number, offsets: number[], consumer: string): Error {
+function requestError(chip: ChipHandle, rc: number, offsets: number[], consumer: string): Error {
   const code = errnoName(rc);
   if (code === 'EBUSY') {
     for (const o of offsets) {
@@ -161,7 +170,7 @@ export class LineRequest extends EventEmitter implements Watched {
   #buffer: Uint8Array | undefined;
 
   /** @internal */
-  constructor(fd: number, chip: Chip, offsets: number[], settings: LineSettings[], consumer: string) {
+  constructor(fd: number, chip: ChipHandle, offsets: number[], settings: LineSettings[], consumer: string) {
     super();
     this.#fd = fd;
     this.offsets = Object.freeze(offsets.slice());
