@@ -40,6 +40,8 @@ for name in node node22 node24 bun deno; do
   cmd=("$bin"); [ "$name" = deno ] && cmd=("$bin" run -A)
   timed "$name (pty)" timeout 300 "${cmd[@]}" "$smoke"
 done
+# Node's other delivery path: the poller's helper thread (the one Bun and Deno use), on Node.
+timed "node, helper-thread delivery (pty)" env SOCKETPOLL_DELIVERY=thread timeout 300 node "$smoke"
 
 # The ARM prebuilts, executed under qemu-user.
 arm() { # <runtime> <qemu> <sysroot>
