@@ -66,7 +66,7 @@ elif [ "$status" != 0 ]; then
   cat "$log"
   failed+=("lab prepare")
 else
-  timed "lab: 16550A null modem ttyS1<->ttyS2 (options, update, flush, drain, modem lines; Node, Bun, Deno)" \
+  timed "lab: 16550A null modem ttyS1<->ttyS2 (options, update, flush, drain, modem lines; Node 20/22/24, Bun, Deno)" \
     bash "$lab" run --serial null-modem -- bash test/lab/uart-runtimes.sh
   timed "lab: ttyS1 <-> host pty, 64 KiB both ways" \
     bash "$lab" run --serial host-pty --host 'node test/lab/host-pty.cjs host "$LAB_HOST_PTY"' -- node test/lab/host-pty.cjs guest /dev/ttyS1
