@@ -42,6 +42,12 @@ for name in node node22 node24 bun deno; do
 done
 # Node's other delivery path: the poller's helper thread (the one Bun and Deno use), on Node.
 timed "node, helper-thread delivery (pty)" env SOCKETPOLL_DELIVERY=thread timeout 300 node "$smoke"
+# The poll backend (its helper thread), where its source build is there.
+if node -e "require('@socketpoll/core').loadBackend({ backend: 'poll' })" >/dev/null 2>&1; then
+  timed "node, poll backend (pty)" env SOCKETPOLL_BACKEND=poll timeout 300 node "$smoke"
+else
+  say "node, poll backend skipped: @socketpoll/poll-fallback is not built here"
+fi
 
 # The ARM prebuilts, executed under qemu-user.
 arm() { # <runtime> <qemu> <sysroot>
