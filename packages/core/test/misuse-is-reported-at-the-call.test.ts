@@ -87,6 +87,8 @@ describe.each(BACKENDS)('misuse on $label', (backend) => {
     expect(total).toBe(100_000);
   });
 
+  // Only epoll refuses a regular file; poll and kqueue watch it (always ready).
+  if (backend.name !== 'epoll') console.log(`EPERM of a stream: skipped on ${backend.label}, which does not refuse a regular file`);
   (backend.name === 'epoll' ? test : test.skip)('a stream of a regular file without the option fails with EPERM naming the factory\'s option', () => {
     const poll = new SocketPoll(backend.options);
     const fd = fs.openSync(__filename, 'r');
