@@ -5,17 +5,11 @@
 # kqueue on the test-only emulation; on Node on both delivery paths (uv_poll and the helper thread).
 # A runtime that cannot be fetched or run here is reported and skipped.
 set -uo pipefail
-root="$(cd "$(dirname "$0")/../.." && pwd)"
+. "$(dirname "$0")/lib/common.sh" 30-runtimes
 suite="$root/packages/core/test/conformance/run.cjs"
 release="$root/packages/native/gyp/build/Release"
-if [ "$(uname -s)" != "Linux" ]; then
-  echo "30-runtimes: the conformance matrix is set up for Linux (epoll, poll, kqueue emulation); this is $(uname -s)"
-  exit 0
-fi
-if [ ! -f "$root/packages/core/dist/index.js" ] || [ ! -f "$release/socketpoll_kqueue_emulated.node" ]; then
-  echo "30-runtimes: build first (pnpm build)" >&2
-  exit 1
-fi
+linux_only "the conformance matrix is set up for Linux (epoll, poll, kqueue emulation)"
+built "$root/packages/core/dist/index.js" "$release/socketpoll_kqueue_emulated.node"
 
 # No addon may need a libuv symbol to load: the verifier's rule (the prebuilts meet it in
 # `prebuilt.js verify`), applied here to what this matrix loads.

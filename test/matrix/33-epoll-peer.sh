@@ -15,19 +15,13 @@
 # fail it. EPOLL_PEER_ONLY=node,bun,... narrows the runs (node node22 node24 bun deno kqueue
 # arm64 armv7 lab).
 set -uo pipefail
-root="$(cd "$(dirname "$0")/../.." && pwd)"
+. "$(dirname "$0")/lib/common.sh" 33-epoll-peer
 dropin="$root/packages/epoll"
 peer_dir="$dropin/test/peer"
 cache="$root/.cache/epoll-peer"
 version=4.0.2
-if [ "$(uname -s)" != "Linux" ]; then
-  echo "33-epoll-peer: the peer suite watches stdin with the runtimes fetched for Linux x64; this is $(uname -s)"
-  exit 0
-fi
-if [ ! -f "$dropin/dist/index.js" ] || [ ! -f "$root/packages/core/dist/index.js" ]; then
-  echo "33-epoll-peer: build first (pnpm build)" >&2
-  exit 1
-fi
+linux_only "the peer suite watches stdin with the runtimes fetched for Linux x64"
+built "$dropin/dist/index.js" "$root/packages/core/dist/index.js"
 step_start=$(date +%s)
 step() { # prints the time the previous step took
   local now; now=$(date +%s)

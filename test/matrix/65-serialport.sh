@@ -9,7 +9,7 @@
 #    pty with data both ways.
 # Each part that cannot run here says why and is skipped.
 set -uo pipefail
-root="$(cd "$(dirname "$0")/../.." && pwd)"
+. "$(dirname "$0")/lib/common.sh" 65-serialport
 pkg="$root/packages/serialport"
 smoke="$pkg/test/runtimes/smoke.cjs"
 say() { printf '65-serialport: %s\n' "$*"; }
@@ -28,8 +28,8 @@ timed() { # timed <label> <command...>; output to a file (a pipe could be held o
   fi
 }
 
-if [ "$(uname -s)" != "Linux" ]; then say "skipped: the pty and lab runs are set up for Linux; this is $(uname -s)"; exit 0; fi
-if [ ! -f "$pkg/dist/index.js" ]; then say "build first (pnpm build)" >&2; exit 1; fi
+linux_only "the pty and lab runs are set up for Linux"
+built "$pkg/dist/index.js"
 if ! command -v socat >/dev/null; then say "skipped: socat is not installed (apt-get install socat; .ci/run does)"; exit 0; fi
 cd "$pkg"
 
