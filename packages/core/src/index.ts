@@ -58,6 +58,6 @@ export {
 } from './errors';
 export { loadBackend, availableBackends, platformPackage, type LoadedBackend } from './loader';
 export {
-  PLATFORM_PACKAGES, SOURCE_PACKAGE, UNSUPPORTED_PLATFORMS, sourceSelectors,
-  type PlatformPackage, type SourcePackage, type SourceSelector,
+  PLATFORM_PACKAGES, SOURCE_PACKAGE, UNSUPPORTED_PLATFORMS,
+  type PlatformPackage, type SourcePackage,
 } from './platforms';

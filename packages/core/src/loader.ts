@@ -13,7 +13,7 @@ import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { type BackendAttempt, BackendLoadError, InvalidArgValueError } from './errors';
 import type { BackendName } from './flags';
-import { PLATFORM_PACKAGES, SOURCE_PACKAGE, UNSUPPORTED_PLATFORMS, type PlatformPackage, sourceSelectors } from './platforms';
+import { PLATFORM_PACKAGES, SOURCE_PACKAGE, UNSUPPORTED_PLATFORMS, type PlatformPackage } from './platforms';
 import { currentLibc, runtimeLabel } from './runtime';
 
 /** @internal The addon's JS surface (packages/native/src/binding/binding.cc). */
@@ -119,22 +119,86 @@ function installedDir(packageName: string, from: NodeJS.Require = requireHere): 
 }
 
 /**
- * The source package's folder: a dependency of the selector that fits this machine, or installed
- * directly (by the application, or hoisted next to core).
+ * The source package's folder: core's optional dependency, or installed by the application (found
+ * from the working directory or the main module).
  */
 function sourcePackageDir(): string | undefined {
   const direct = installedDir(SOURCE_PACKAGE.packageName);
   if (direct) return direct;
-  for (const selector of sourceSelectors()) {
-    const dir = installedDir(selector.packageName);
-    if (dir) return installedDir(SOURCE_PACKAGE.packageName, createRequire(path.join(dir, 'package.json')));
-  }
   for (const base of [process.cwd(), require.main?.filename].filter((b): b is string => Boolean(b))) {
     const dir = installedDir(SOURCE_PACKAGE.packageName, createRequire(path.resolve(base, 'noop.js')));
     if (dir) return dir;
   }
   return undefined;
 }
+
+/** A package manager whose commands the loader's advice gives. */
+export type PackageManager = 'npm' | 'pnpm' | 'yarn';
+
+/** What each package manager leaves in a project, strongest evidence first (its node_modules state, then its lockfile). */
+const MANAGER_FILES: readonly (readonly [string, PackageManager])[] = [
+  ['node_modules/.modules.yaml', 'pnpm'],
+  ['node_modules/.yarn-integrity', 'yarn'],
+  ['node_modules/.package-lock.json', 'npm'],
+  ['pnpm-lock.yaml', 'pnpm'],
+  ['yarn.lock', 'yarn'],
+  ['package-lock.json', 'npm'],
+  ['npm-shrinkwrap.json', 'npm'],
+];
+
+/** The project folder a path inside its node_modules belongs to (the part before the first `node_modules`). */
+function projectOf(file: string): string | undefined {
+  const parts = path.resolve(file).split(path.sep);
+  const at = parts.indexOf('node_modules');
+  return at > 0 ? parts.slice(0, at).join(path.sep) || path.sep : undefined;
+}
+
+/** Where to look for the project's package manager: the project holding core, then the working directory. */
+function projectStarts(): string[] {
+  let core: string | undefined;
+  try {
+    core = projectOf(fs.realpathSync(requireHere.resolve('@socketpoll/core/package.json')));
+  } catch {
+    // bundled, or core not resolvable by its name from here
+  }
+  return [core, process.cwd()].filter((d): d is string => Boolean(d));
+}
+
+/**
+ * @internal The package manager that installed the project: found from the files it leaves
+ * (`node_modules/.modules.yaml`, `.yarn-integrity`, `.package-lock.json`, then `pnpm-lock.yaml`,
+ * `yarn.lock`, `package-lock.json`) in the project that holds core, then in the working directory
+ * and the folders above each (a workspace keeps its lockfile at its root). npm when none is found.
+ */
+export function detectPackageManager(starts: readonly string[] = projectStarts()): PackageManager {
+  for (const start of starts) {
+    for (let dir = path.resolve(start); ; dir = path.dirname(dir)) {
+      for (const [file, manager] of MANAGER_FILES) if (fs.existsSync(path.join(dir, file))) return manager;
+      if (path.dirname(dir) === dir) break;
+    }
+  }
+  return 'npm';
+}
+
+/** The commands of the loader's advice, per package manager. */
+const COMMANDS: Record<PackageManager, { reinstallOptional: string; add: string; rebuild: string; approve?: string }> = {
+  npm: {
+    reinstallOptional: 'reinstall without --omit=optional (`npm install --include=optional`)',
+    add: `npm install ${SOURCE_PACKAGE.packageName}`,
+    rebuild: `npm rebuild ${SOURCE_PACKAGE.packageName}`,
+  },
+  pnpm: {
+    reinstallOptional: 'reinstall without --no-optional (`pnpm install`)',
+    add: `pnpm add --allow-build=${SOURCE_PACKAGE.packageName} ${SOURCE_PACKAGE.packageName}`,
+    rebuild: `pnpm rebuild ${SOURCE_PACKAGE.packageName}`,
+    approve: 'pnpm approve-builds',
+  },
+  yarn: {
+    reinstallOptional: 'reinstall without --ignore-optional (`yarn install --force`)',
+    add: `yarn add ${SOURCE_PACKAGE.packageName}`,
+    rebuild: 'yarn install --force',
+  },
+};
 
 /** The first line of an error, for messages. */
 const firstLine = (err: unknown): string => (err instanceof Error ? err.message.split('\n')[0] : String(err));
@@ -152,7 +216,7 @@ function diagnosePrebuilt(row: PlatformPackage, err: unknown): string {
   }
   if (!installedDir(row.packageName)) {
     return own
-      ? 'not installed (optional dependencies skipped? reinstall without --omit=optional / --no-optional)'
+      ? `not installed (optional dependencies skipped? ${COMMANDS[detectPackageManager()].reinstallOptional})`
       : `not installed (it is for ${keyOf(row)}, not this machine)`;
   }
   if (!own) return `installed but it is for ${keyOf(row)}: reinstall on this machine (${firstLine(err)})`;
@@ -175,20 +239,31 @@ function missingSymbol(message: string): string | undefined {
   return m ? (m[1] ?? m[2] ?? m[3]) : undefined;
 }
 
-/** Why the source build is not there, from the log its install left behind. */
+/** Why the source build is not there, from the log its install left behind, with the commands of the project's package manager. */
 function diagnoseSource(dir: string | undefined): string {
-  if (!dir) {
-    return `not installed: install it with \`npm install ${SOURCE_PACKAGE.packageName}\` (it compiles on install; needs python3, make and a C/C++ compiler)`;
-  }
+  const manager = detectPackageManager();
+  const commands = COMMANDS[manager];
+  const tools = 'it needs python3, make and a C/C++ compiler';
+  if (!dir) return `not installed: install it with \`${commands.add}\` (it compiles on install; ${tools})`;
   let log = '';
   try {
     log = fs.readFileSync(path.join(dir, 'build-error.log'), 'utf8').split('\n')[0];
   } catch {
     // no failed build recorded
   }
-  const rebuild = `\`npm rebuild ${SOURCE_PACKAGE.packageName}\` (pnpm: \`pnpm approve-builds\`, then \`pnpm rebuild ${SOURCE_PACKAGE.packageName}\`)`;
-  if (log) return `the build on install failed: ${log} (see ${path.join(dir, 'build-error.log')}); fix that, then run ${rebuild}`;
-  return `installed but not built (install scripts skipped?): run ${rebuild}; it needs python3, make and a C/C++ compiler`;
+  if (log) return `the build on install failed: ${log} (see ${path.join(dir, 'build-error.log')}); fix that, then run \`${commands.rebuild}\``;
+  const own = platformPackage();
+  if (own && installedDir(own.packageName)) {
+    // Its install script built nothing because this machine's prebuilt was installed beside it.
+    return (
+      `installed but not built: it compiles on install only where no prebuilt package fits, or when your project ` +
+      `depends on it. Add it to your dependencies and build it: \`${commands.add}\`, then \`${commands.rebuild}\` (${tools})`
+    );
+  }
+  const run = commands.approve
+    ? `\`${commands.approve}\` (select ${SOURCE_PACKAGE.packageName}; approving builds it), later rebuilds \`${commands.rebuild}\``
+    : `\`${commands.rebuild}\``;
+  return `installed but not built (install scripts skipped?): run ${run}; ${tools}`;
 }
 
 /** The backends the source build made, best first (its install writes built.json), or undefined. */

@@ -1,6 +1,7 @@
 /**
  * The one table of supported platforms. Everything else is derived from it: the loader's lookup,
- * core's `optionalDependencies`, each backend package's manifest (`os`, `cpu`, `libc`), the build
+ * core's `optionalDependencies`, the source build's decision whether to compile (its packed
+ * `platforms.json`), each backend package's manifest (`os`, `cpu`, `libc`), the build
  * matrix (`zigTarget`), the structural checks and the test matrix. Adding a prebuilt platform is
  * one row here and `pnpm --filter @socketpoll/native run manifests` (which writes its package
  * folder); `pnpm build` then builds it and `pnpm test` checks it.
@@ -69,64 +70,13 @@ export interface SourcePackage {
 
 /**
  * The source build: the platform's own mechanism (epoll on Linux, kqueue on macOS and the BSDs)
- * and poll(), compiled with node-gyp on install where no prebuilt package fits, or when installed
- * directly.
+ * and poll(), compiled with node-gyp on install. It is an optional dependency of `@socketpoll/core`
+ * on every machine but Windows; its install script compiles only where it is needed: when no
+ * prebuilt package of {@link PLATFORM_PACKAGES} that fits the machine was installed beside it,
+ * when the project depends on it directly, or when `SOCKETPOLL_BUILD_FROM_SOURCE=1`. Elsewhere it
+ * builds nothing and says so. (The rows it needs are written into the package when it is packed.)
  */
 export const SOURCE_PACKAGE: SourcePackage = { packageName: '@socketpoll/poll-fallback' };
 
 /** Platforms with no readiness API for arbitrary descriptors; installing works, loading says why. */
 export const UNSUPPORTED_PLATFORMS: readonly NodeJS.Platform[] = ['win32'];
-
-/**
- * A package with nothing in it but a dependency on {@link SOURCE_PACKAGE}, whose `os`/`cpu`/`libc`
- * fields make npm, pnpm and yarn install it exactly where no prebuilt package fits. So the source
- * build (an install script) is installed, and runs, only there: machines that get a prebuilt never
- * see an install script or pnpm's "Ignored build scripts" notice for it.
- */
-export interface SourceSelector {
-  /** npm package name. */
-  readonly packageName: string;
-  /** Its `os` field. */
-  readonly os: readonly string[];
-  /** Its `cpu` field, if any. */
-  readonly cpu?: readonly string[];
-  /** Its `libc` field, if any. */
-  readonly libc?: readonly string[];
-}
-
-/** The CPUs Node.js runs on, per OS, where that list is closed (every one of them has a prebuilt). */
-const ALL_CPUS: Partial<Record<NodeJS.Platform, readonly string[]>> = { darwin: ['arm64', 'x64'] };
-const LIBCS = ['glibc', 'musl'] as const;
-
-/**
- * The selectors that cover every machine {@link PLATFORM_PACKAGES} does not, derived from it: one
- * for the other operating systems, one per OS for its other CPUs, and one per CPU and C library
- * that has a prebuilt for the other C library only.
- *
- * ```ts
- * sourceSelectors().map((s) => s.packageName);
- * // ['@socketpoll/source-other-os', '@socketpoll/source-linux-other-cpu', '@socketpoll/source-linux-arm-musl']
- * ```
- */
-export function sourceSelectors(rows: readonly PlatformPackage[] = PLATFORM_PACKAGES): SourceSelector[] {
-  const unique = <T>(xs: readonly T[]): T[] => [...new Set(xs)];
-  const oses = unique(rows.map((r) => r.platform));
-  const selectors: SourceSelector[] = [
-    { packageName: '@socketpoll/source-other-os', os: [...oses, ...UNSUPPORTED_PLATFORMS].map((o) => `!${o}`) },
-  ];
-  for (const os of oses) {
-    const cpus = unique(rows.filter((r) => r.platform === os).map((r) => r.arch));
-    const closed = ALL_CPUS[os];
-    if (!closed || !closed.every((c) => cpus.includes(c))) {
-      selectors.push({ packageName: `@socketpoll/source-${os}-other-cpu`, os: [os], cpu: cpus.map((c) => `!${c}`) });
-    }
-    for (const cpu of cpus) {
-      const libcs = rows.filter((r) => r.platform === os && r.arch === cpu).map((r) => r.libc);
-      if (libcs.includes(undefined)) continue;
-      for (const libc of LIBCS.filter((l) => !libcs.includes(l))) {
-        selectors.push({ packageName: `@socketpoll/source-${os}-${cpu}-${libc}`, os: [os], cpu: [cpu], libc: [libc] });
-      }
-    }
-  }
-  return selectors;
-}

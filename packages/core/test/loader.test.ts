@@ -2,7 +2,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { BackendLoadError, PLATFORM_PACKAGES, SOURCE_PACKAGE, SocketPoll, availableBackends, loadBackend, platformPackage, sourceSelectors } from '../src';
+import { BackendLoadError, PLATFORM_PACKAGES, SOURCE_PACKAGE, SocketPoll, availableBackends, loadBackend, platformPackage } from '../src';
+import { detectPackageManager } from '../src/loader';
 import type { PlatformPackage } from '../src';
 
 const ROOT = path.resolve(__dirname, '../../..');
@@ -31,7 +32,18 @@ describe('the platform table', () => {
       expect(pkg.scripts).toBeUndefined();
       expect(optional[row.packageName]).toBeDefined();
     }
-    expect(optional[SOURCE_PACKAGE.packageName]).toBeUndefined();
+  });
+
+  test('core lists the prebuilts and the source package as optional, nothing else; the source package installs everywhere but Windows', () => {
+    const optional = readJson(path.join(CORE, 'package.json')).optionalDependencies;
+    expect(Object.keys(optional).sort()).toEqual([...PLATFORM_PACKAGES.map((p) => p.packageName), SOURCE_PACKAGE.packageName].sort());
+    const source = readJson(path.join(packageDir(SOURCE_PACKAGE.packageName), 'package.json'));
+    expect(source.os).toEqual(['!win32']);
+    expect(source.cpu).toBeUndefined();
+    expect(source.libc).toBeUndefined();
+    // install.js decides from the rows its prepack writes from the table.
+    expect(source.files).toEqual(expect.arrayContaining(['install.js', 'platforms.json', 'native/']));
+    expect(source.scripts.prepack).toBe('node scripts/prepack.js');
   });
 
   test('every published package has the same version as core (changesets fixed group)', () => {
@@ -40,31 +52,8 @@ describe('the platform table', () => {
     for (const name of fixed) expect(readJson(path.join(packageDir(name), 'package.json')).version).toBe(version);
     // The packages built on core that are released with it (packages/native/scripts/prebuilt/manifests.js).
     const { COMPANION_PACKAGES } = require('../../native/scripts/prebuilt/manifests.js') as { COMPANION_PACKAGES: string[] };
-    const expected = ['@socketpoll/core', SOURCE_PACKAGE.packageName, ...PLATFORM_PACKAGES.map((p) => p.packageName), ...sourceSelectors().map((s) => s.packageName), ...COMPANION_PACKAGES];
+    const expected = ['@socketpoll/core', SOURCE_PACKAGE.packageName, ...PLATFORM_PACKAGES.map((p) => p.packageName), ...COMPANION_PACKAGES];
     expect([...fixed].sort()).toEqual(expected.sort());
-  });
-
-  // npm's rule for os/cpu/libc (npm-install-checks): a `!x` entry that matches rejects; a list of
-  // plain entries must contain the value.
-  const accepts = (field: readonly string[] | undefined, value: string) =>
-    !field || (!field.includes(`!${value}`) && (field.every((f) => f.startsWith('!')) || field.includes(value)));
-  const installs = (m: { os: readonly string[]; cpu?: readonly string[]; libc?: readonly string[] }, os: string, cpu: string, libc?: string) =>
-    accepts(m.os, os) && accepts(m.cpu, cpu) && (os !== 'linux' || !m.libc || (libc !== undefined && accepts(m.libc, libc)));
-
-  test('exactly one prebuilt or source selector is installed on every machine Node runs on, none on Windows', () => {
-    const machines: [string, string, string | undefined][] = [];
-    for (const os of ['linux', 'darwin', 'freebsd', 'openbsd', 'sunos', 'aix', 'android', 'win32']) {
-      for (const cpu of ['x64', 'arm64', 'arm', 'ia32', 'ppc64', 's390x', 'riscv64', 'loong64']) {
-        for (const libc of os === 'linux' ? ['glibc', 'musl'] : [undefined]) machines.push([os, cpu, libc]);
-      }
-    }
-    const rows = PLATFORM_PACKAGES.map((r: PlatformPackage) => ({ name: r.packageName, os: [r.platform], cpu: [r.arch], libc: r.libc ? [r.libc] : undefined }));
-    const selectors = sourceSelectors().map((s) => ({ name: s.packageName, ...s }));
-    for (const [os, cpu, libc] of machines) {
-      const chosen = [...rows, ...selectors].filter((m) => installs(m, os, cpu, libc)).map((m) => m.name);
-      if (os === 'win32' || (os === 'darwin' && !['x64', 'arm64'].includes(cpu))) expect([os, cpu, chosen]).toEqual([os, cpu, []]);
-      else expect([os, cpu, libc, chosen.length]).toEqual([os, cpu, libc, 1]);
-    }
   });
 
   test('the generated manifests, README and LICENSE files match the table (no drift)', () => {
@@ -121,14 +110,21 @@ onLinuxX64('loading on linux-x64 (glibc)', () => {
     expect(e.attempts[0].reason).toMatch(/it is for darwin-arm64/);
   });
 
-  /** A user's node_modules holding core's build (and what `extra` adds); runs app.js there. */
-  function runApp(extra: (modules: string) => void, env: NodeJS.ProcessEnv = {}) {
+  /**
+   * A user's node_modules holding core's build (and what `extra` adds; `files` at the project's
+   * root, e.g. a lockfile); runs app.js there.
+   */
+  function runApp(extra: (modules: string) => void, env: NodeJS.ProcessEnv = {}, files: Record<string, string> = {}) {
     const app = fs.mkdtempSync(path.join(os.tmpdir(), 'socketpoll-app-'));
     const mod = path.join(app, 'node_modules', '@socketpoll');
     fs.mkdirSync(path.join(mod, 'core'), { recursive: true });
     fs.cpSync(path.join(CORE, 'dist'), path.join(mod, 'core', 'dist'), { recursive: true });
     fs.copyFileSync(path.join(CORE, 'package.json'), path.join(mod, 'core', 'package.json'));
     extra(mod);
+    for (const [file, content] of Object.entries(files)) {
+      fs.mkdirSync(path.dirname(path.join(app, file)), { recursive: true });
+      fs.writeFileSync(path.join(app, file), content);
+    }
     fs.writeFileSync(path.join(app, 'app.js'), "const c = require('@socketpoll/core'); const p = new c.SocketPoll(); console.log(p.backendName);");
     // NODE_PATH (set by pnpm's bin shims) would let the app find the workspace's packages.
     const r = spawnSync(process.execPath, ['app.js'], { cwd: app, env: { ...process.env, SOCKETPOLL_BACKEND: '', NODE_PATH: '', ...env } });
@@ -143,13 +139,41 @@ onLinuxX64('loading on linux-x64 (glibc)', () => {
     expect(r.stderr).toMatch(/@socketpoll\/poll-fallback: not installed: install it with `npm install @socketpoll\/poll-fallback`/);
   });
 
-  test('a source package whose install script did not run: the error gives the rebuild commands', () => {
-    const r = runApp((mod) => {
-      fs.mkdirSync(path.join(mod, 'poll-fallback'));
-      fs.writeFileSync(path.join(mod, 'poll-fallback', 'package.json'), JSON.stringify({ name: '@socketpoll/poll-fallback' }));
-    });
+  const unbuiltSource = (mod: string) => {
+    fs.mkdirSync(path.join(mod, 'poll-fallback'));
+    fs.writeFileSync(path.join(mod, 'poll-fallback', 'package.json'), JSON.stringify({ name: '@socketpoll/poll-fallback' }));
+  };
+
+  test("a source package whose install script did not run: the error gives the rebuild command of the project's package manager", () => {
+    const npm = runApp(unbuiltSource, {}, { 'package-lock.json': '{}' });
+    expect(npm.status).not.toBe(0);
+    expect(npm.stderr).toMatch(/@socketpoll\/poll-fallback: installed but not built \(install scripts skipped\?\): run `npm rebuild @socketpoll\/poll-fallback`/);
+    expect(npm.stderr).not.toMatch(/pnpm|yarn/);
+    const pnpm = runApp(unbuiltSource, {}, { 'node_modules/.modules.yaml': 'layoutVersion: 5\n' });
+    expect(pnpm.stderr).toMatch(/installed but not built .*`pnpm approve-builds` \(select @socketpoll\/poll-fallback; approving builds it\), later rebuilds `pnpm rebuild @socketpoll\/poll-fallback`/);
+    expect(pnpm.stderr).not.toMatch(/(^|[^p])npm rebuild/);
+    const yarn = runApp(unbuiltSource, {}, { 'yarn.lock': '' });
+    expect(yarn.stderr).toMatch(/installed but not built .*`yarn install --force`/);
+  });
+
+  test('with the prebuilt installed, a source package that built nothing: the error says how to have it built', () => {
+    const prebuilt = (mod: string) => {
+      unbuiltSource(mod);
+      fs.mkdirSync(path.join(mod, 'epoll-linux-x64'));
+      fs.writeFileSync(path.join(mod, 'epoll-linux-x64', 'package.json'), JSON.stringify({ name: '@socketpoll/epoll-linux-x64', main: 'socketpoll.node' }));
+      fs.copyFileSync(path.join(packageDir('@socketpoll/epoll-linux-x64'), 'socketpoll.node'), path.join(mod, 'epoll-linux-x64', 'socketpoll.node'));
+    };
+    const r = runApp(prebuilt, { SOCKETPOLL_BACKEND: 'poll' }, { 'pnpm-lock.yaml': '' });
     expect(r.status).not.toBe(0);
-    expect(r.stderr).toMatch(/@socketpoll\/poll-fallback: installed but not built .*npm rebuild @socketpoll\/poll-fallback.*pnpm approve-builds/);
+    expect(r.stderr).toMatch(
+      /@socketpoll\/poll-fallback: installed but not built: it compiles on install only where no prebuilt package fits, or when your project depends on it\. Add it to your dependencies and build it: `pnpm add --allow-build=@socketpoll\/poll-fallback @socketpoll\/poll-fallback`, then `pnpm rebuild @socketpoll\/poll-fallback`/,
+    );
+    expect(runApp(prebuilt)).toMatchObject({ status: 0, stdout: 'epoll\n' });
+  });
+
+  test('an install without optional packages, by pnpm or yarn: the error names their options', () => {
+    expect(runApp(() => {}, {}, { 'pnpm-lock.yaml': '' }).stderr).toMatch(/epoll-linux-x64: not installed .*--no-optional .*\n.*poll-fallback: not installed: install it with `pnpm add --allow-build=@socketpoll\/poll-fallback @socketpoll\/poll-fallback`/);
+    expect(runApp(() => {}, {}, { 'yarn.lock': '' }).stderr).toMatch(/epoll-linux-x64: not installed .*--ignore-optional .*\n.*poll-fallback: not installed: install it with `yarn add @socketpoll\/poll-fallback`/);
   });
 
   test('a failed source build: the error quotes the log the install left behind', () => {
@@ -159,7 +183,7 @@ onLinuxX64('loading on linux-x64 (glibc)', () => {
       fs.writeFileSync(path.join(mod, 'poll-fallback', 'build-error.log'), 'could not build @socketpoll/poll-fallback: missing make\n');
     });
     expect(r.status).not.toBe(0);
-    expect(r.stderr).toMatch(/the build on install failed: could not build @socketpoll\/poll-fallback: missing make \(see .*build-error.log\)/);
+    expect(r.stderr).toMatch(/the build on install failed: could not build @socketpoll\/poll-fallback: missing make \(see .*build-error.log\); fix that, then run `npm rebuild @socketpoll\/poll-fallback`/);
   });
 
   test('with the prebuilt absent, the source build gives epoll, and backend: poll still gives poll', () => {
@@ -172,6 +196,37 @@ onLinuxX64('loading on linux-x64 (glibc)', () => {
     };
     expect(runApp(withSource)).toMatchObject({ status: 0, stdout: 'epoll\n' });
     expect(runApp(withSource, { SOCKETPOLL_BACKEND: 'poll' })).toMatchObject({ status: 0, stdout: 'poll\n' });
+  });
+});
+
+describe('the package manager named in advice', () => {
+  const project = (files: string[]) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'socketpoll-pm-'));
+    for (const file of files) {
+      fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+      fs.writeFileSync(path.join(dir, file), '');
+    }
+    return dir;
+  };
+  test.each([
+    [['node_modules/.modules.yaml', 'package-lock.json'], 'pnpm'],
+    [['node_modules/.yarn-integrity'], 'yarn'],
+    [['node_modules/.package-lock.json', 'yarn.lock'], 'npm'],
+    [['pnpm-lock.yaml'], 'pnpm'],
+    [['yarn.lock'], 'yarn'],
+    [['package-lock.json'], 'npm'],
+  ])('%j: %s', (files, manager) => {
+    const dir = project(files);
+    expect(detectPackageManager([dir])).toBe(manager);
+    // A workspace member: the lockfile is at the workspace's root.
+    fs.mkdirSync(path.join(dir, 'packages', 'app'), { recursive: true });
+    expect(detectPackageManager([path.join(dir, 'packages', 'app')])).toBe(manager);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  test('npm when nothing says otherwise', () => {
+    const dir = project([]);
+    expect(['npm', 'pnpm', 'yarn']).toContain(detectPackageManager([dir])); // a folder above tmp could hold a lockfile
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 });
 

@@ -2,11 +2,11 @@
 // Writes, or checks (--check: fails on any drift), every file of the platform table's packages:
 //   - each prebuilt package folder packages/<name>/: package.json (os, cpu, libc, main, files),
 //     README.md and LICENSE; the built socketpoll.node is the only other file it ever holds;
-//   - each source selector folder (platforms.ts sourceSelectors()): package.json with its
-//     os/cpu/libc and a dependency on the source package, README.md, LICENSE;
-//   - @socketpoll/core's optionalDependencies (the prebuilts and the selectors);
+//   - @socketpoll/core's optionalDependencies: the prebuilts and the source package (which decides
+//     on install whether to compile, from the rows its prepack writes to its platforms.json);
 //   - the changesets `fixed` group (core, the source package, all of the above and the packages
 //     built on core listed in COMPANION_PACKAGES share a version).
+// --check also fails while a package folder of the former source selectors is still there.
 // Versions follow core's; repository/homepage/bugs/license are copied from core's manifest.
 const fs = require('node:fs');
 const path = require('node:path');
@@ -67,42 +67,12 @@ How it is built and what is checked: the repository's \`docs/platforms.md\`.
   return { manifest, readme };
 }
 
-function selectorFiles(selector, core) {
-  const { version, ...meta } = shared(core, selector.packageName);
-  const manifest = {
-    name: selector.packageName,
-    version,
-    description: `Selects the source build of @socketpoll/core's backends (${table.SOURCE_PACKAGE.packageName}) where no prebuilt package fits. Installed automatically as an optional dependency of @socketpoll/core.`,
-    ...meta,
-    os: selector.os,
-    ...(selector.cpu ? { cpu: selector.cpu } : {}),
-    ...(selector.libc ? { libc: selector.libc } : {}),
-    files: ['README.md'],
-    dependencies: { [table.SOURCE_PACKAGE.packageName]: 'workspace:*' },
-    publishConfig: { access: 'public' },
-  };
-  const where = [`os ${selector.os.join(' ')}`, selector.cpu && `cpu ${selector.cpu.join(' ')}`, selector.libc && `libc ${selector.libc.join(' ')}`]
-    .filter(Boolean).join(', ');
-  const readme = `# ${selector.packageName}
-
-Nothing but a dependency on [\`${table.SOURCE_PACKAGE.packageName}\`](https://www.npmjs.com/package/${table.SOURCE_PACKAGE.packageName}),
-installed by \`npm install @socketpoll/core\` only on machines that match its fields (${where}):
-the machines no prebuilt backend package fits. There, the source package compiles the platform's
-own mechanism and poll() on install. Everywhere else neither is installed, so no install script
-runs and pnpm has no build to ask you to approve.
-`;
-  return { manifest, readme };
-}
-
 /** Every file this module owns, as { file: content }. */
 function expectedFiles() {
   const core = readJson(coreManifestFile);
   const license = fs.readFileSync(path.join(root, 'LICENSE'), 'utf8');
   const files = {};
-  const folders = [
-    ...table.PLATFORM_PACKAGES.map((row) => [row.packageName, rowFiles(row, core)]),
-    ...table.sourceSelectors().map((s) => [s.packageName, selectorFiles(s, core)]),
-  ];
+  const folders = table.PLATFORM_PACKAGES.map((row) => [row.packageName, rowFiles(row, core)]);
   for (const [name, { manifest, readme }] of folders) {
     const dir = table.packageDir(name);
     files[path.join(dir, 'package.json')] = json(manifest);
@@ -111,7 +81,7 @@ function expectedFiles() {
   }
   const names = folders.map(([name]) => name);
   // Files edited by hand too: only the one field is ours; the rest is kept as written.
-  const optional = Object.fromEntries(names.map((n) => [n, 'workspace:*']));
+  const optional = Object.fromEntries([...names, table.SOURCE_PACKAGE.packageName].map((n) => [n, 'workspace:*']));
   if (JSON.stringify(core.optionalDependencies) !== JSON.stringify(optional)) files[coreManifestFile] = json({ ...core, optionalDependencies: optional });
   const changeset = readJson(changesetFile);
   const fixed = [['@socketpoll/core', table.SOURCE_PACKAGE.packageName, ...names, ...COMPANION_PACKAGES]];
@@ -119,10 +89,20 @@ function expectedFiles() {
   return files;
 }
 
+/**
+ * The former source selector packages (an empty package per group of machines with no prebuilt,
+ * depending on the source package): replaced by the source package's own decision on install.
+ */
+const RETIRED_PACKAGES = ['@socketpoll/source-other-os', '@socketpoll/source-linux-other-cpu', '@socketpoll/source-linux-arm-musl'];
+
 /** Files in a generated package folder that the generator does not own (the binary aside). */
 function strayFiles() {
   const stray = [];
-  for (const name of [...table.PLATFORM_PACKAGES.map((r) => r.packageName), ...table.sourceSelectors().map((s) => s.packageName)]) {
+  for (const name of RETIRED_PACKAGES) {
+    const dir = table.packageDir(name);
+    if (fs.existsSync(path.join(dir, 'package.json'))) stray.push(dir);
+  }
+  for (const name of table.PLATFORM_PACKAGES.map((r) => r.packageName)) {
     const dir = table.packageDir(name);
     if (!fs.existsSync(dir)) continue;
     for (const entry of fs.readdirSync(dir)) {
@@ -138,7 +118,7 @@ function run({ check }) {
   const stray = strayFiles();
   if (check) {
     for (const [file] of drift) console.error(`manifests: ${path.relative(root, file)} differs from the platform table`);
-    for (const file of stray) console.error(`manifests: ${path.relative(root, file)} does not belong in a backend package (manifest, README, LICENSE and binary only)`);
+    for (const file of stray) console.error(`manifests: ${path.relative(root, file)} does not belong ${RETIRED_PACKAGES.some((n) => table.packageDir(n) === file) ? 'in the repository (a retired source selector)' : 'in a backend package (manifest, README, LICENSE and binary only)'}`);
     if (drift.length || stray.length) {
       console.error('manifests: run `pnpm --filter @socketpoll/native run manifests` and commit the result');
       process.exit(1);
@@ -151,7 +131,7 @@ function run({ check }) {
     fs.writeFileSync(file, content);
     console.log(`manifests: wrote ${path.relative(root, file)}`);
   }
-  for (const file of stray) console.warn(`manifests: ${path.relative(root, file)} does not belong in a backend package: remove it`);
+  for (const file of stray) console.warn(`manifests: ${path.relative(root, file)} does not belong ${RETIRED_PACKAGES.some((n) => table.packageDir(n) === file) ? 'in the repository (a retired source selector)' : 'in a backend package'}: remove it`);
   if (!drift.length) console.log('manifests: up to date');
 }
 
