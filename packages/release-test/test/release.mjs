@@ -45,7 +45,14 @@ function cleanUp() {
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => { cleanUp(); process.exit(1); });
 
 const failures = [];
-async function step(name, fn) {
+// RELEASE_STEPS=word1,word2 runs, after the release itself, only the steps whose names contain one
+// of the words (the others print why they did not run).
+const onlySteps = process.env.RELEASE_STEPS ? process.env.RELEASE_STEPS.split(',').filter(Boolean) : undefined;
+async function step(name, fn, { always = false } = {}) {
+  if (onlySteps && !always && !onlySteps.some((w) => name.includes(w))) {
+    console.log(`skip - ${name} (RELEASE_STEPS=${onlySteps.join(',')})`);
+    return;
+  }
   const start = Date.now();
   try {
     await fn();
@@ -183,7 +190,7 @@ try {
       assert.ok(i < 300 && registry.exitCode === null, `verdaccio did not answer:\n${log}`);
       await new Promise((r) => setTimeout(r, 100));
     }
-  });
+  }, { always: true });
   if (failures.length) throw new Error('no registry');
 
   await step(`the registry serves node-addon-api through its uplink to ${uplink.url}${cafile ? ` (CA file ${cafile})` : ''}, and no @socketpoll/* package before the release`, async () => {
@@ -196,7 +203,7 @@ try {
     for (const name of publishedPackages().map((p) => p.name)) {
       assert.equal((await get(`${url}${name.replace('/', '%2f')}`)).status, 404, `${name} is served before anything was published`);
     }
-  });
+  }, { always: true });
   if (failures.length) throw new Error('no uplink');
 
   // 1. A scratch workspace holding exactly what is published, released with the documented commands.
@@ -240,7 +247,7 @@ try {
       const res = await get(`${url}${name.replace('/', '%2f')}`);
       assert.ok(res.status === 200 && JSON.parse(res.body).versions?.[released], `${name}@${released} is not in the registry:\n${out}`);
     }
-  });
+  }, { always: true });
   if (!released) throw new Error('nothing was released');
 
   const others = publishedPackages().map((p) => p.name).filter((n) => n !== own.packageName && n !== SOURCE_PACKAGE && n !== '@socketpoll/core');
@@ -366,12 +373,175 @@ try {
     assert.match(r.output, /reinstall without --omit=optional/, r.output);
   });
 
-  await step(`npm install of ${SOURCE_PACKAGE} itself builds it from source, and backend: poll loads it`, () => {
-    const dir = project('from-source');
-    ok('npm', ['install', '--no-audit', '--no-fund', `@socketpoll/core@${released}`, `${SOURCE_PACKAGE}@${released}`], dir);
-    const script = "const { SocketPoll } = require('@socketpoll/core'); const p = new SocketPoll({ backend: 'poll' }); console.log(p.backendName); p.close();";
-    assert.equal(ok(process.execPath, ['-e', script], dir).trim(), 'poll');
-  });
+  // 5. The source build. SOURCE_PACKAGE is an optional dependency of core on every machine but
+  // Windows; its install script compiles where no prebuilt that fits was installed beside it, or
+  // where the project depends on it, and builds nothing elsewhere.
+  const fromCoreIn = (dir) => createRequire(fs.realpathSync(path.join(dir, 'node_modules/@socketpoll/core/package.json')));
+  /** Where the source package landed in a project (as core finds it) and what its install built. */
+  function sourceState(dir) {
+    let srcDir;
+    try {
+      srcDir = path.dirname(fromCoreIn(dir).resolve(`${SOURCE_PACKAGE}/package.json`));
+    } catch {
+      return { installed: false };
+    }
+    const builtFile = path.join(srcDir, 'built.json');
+    return {
+      installed: true,
+      built: fs.existsSync(builtFile) ? readJson(builtFile) : undefined,
+      addons: fs.readdirSync(srcDir).filter((f) => /^socketpoll_\w+\.node$/.test(f)).sort(),
+    };
+  }
+  /** pnpm: whether node_modules/.modules.yaml records the source package as skipped. */
+  const pnpmSkipped = (dir) => {
+    const file = path.join(dir, 'node_modules/.modules.yaml');
+    const yaml = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+    const list = /^skipped:\n((?:[ \t]+-.*\n)*)/m.exec(yaml)?.[1] ?? '';
+    return list.includes(SOURCE_PACKAGE);
+  };
+  const sourceBackends = core.PLATFORM_PACKAGES.length ? requireHere(path.join(ROOT, 'packages/poll-fallback/install.js')).backends() : [];
+  const loadedPackage = (dir, env = clientEnv) => JSON.parse(ok(process.execPath, ['-e', loadedFrom], dir, env).trim().split('\n').pop()).packageName;
+
+  // Machines simulated with each client's own options (npm --os/--cpu/--libc, pnpm
+  // supportedArchitectures): the package manager installs what that machine would get, the install
+  // scripts run here. Three with no prebuilt, where the source build must land and compile, and
+  // this machine, where it must land and compile nothing.
+  const hostKey = `${own.platform}-${own.arch}${own.libc ? `-${own.libc}` : ''}`;
+  const machines = [
+    { name: 'linux-riscv64-glibc', os: 'linux', cpu: 'riscv64', libc: 'glibc', source: true },
+    { name: 'linux-arm-musl (armv7 Alpine)', os: 'linux', cpu: 'arm', libc: 'musl', source: true },
+    { name: 'freebsd-x64', os: 'freebsd', cpu: 'x64', source: true },
+    { name: `${hostKey} (this machine, prebuilt ${own.packageName})`, os: own.platform, cpu: own.arch, libc: own.libc, source: false },
+  ];
+  const RUNS = Number(process.env.SOURCE_INSTALL_RUNS || 2);
+  const figures = []; // { client, machine, runs, withSource, compiled, seconds[] }
+  const simulated = {
+    npm: (m) => ['npm', ['install', '--no-audit', '--no-fund', '--foreground-scripts', `--os=${m.os}`, `--cpu=${m.cpu}`, ...(m.libc ? [`--libc=${m.libc}`] : [])], {}],
+    pnpm: (m, dir) => {
+      const list = (xs) => `[${xs.join(', ')}]`;
+      fs.writeFileSync(
+        path.join(dir, 'pnpm-workspace.yaml'),
+        `supportedArchitectures:\n  os: ${list([m.os])}\n  cpu: ${list([m.cpu])}\n${m.libc ? `  libc: ${list([m.libc])}\n` : ''}onlyBuiltDependencies:\n  - '${SOURCE_PACKAGE}'\n`,
+      );
+      // A store per simulated machine: pnpm's side-effects cache keys a build by this machine's
+      // platform, not the simulated one.
+      return ['pnpm', ['install'], { npm_config_store_dir: path.join(work, `pnpm-store-${m.os}-${m.cpu}-${m.libc ?? ''}`) }];
+    },
+  };
+  for (const client of ['npm', 'pnpm']) {
+    for (const m of machines) {
+      await step(`${client} on a simulated ${m.name}, ${RUNS} fresh installs: ${SOURCE_PACKAGE} lands in each${m.source ? ` and compiles (${sourceBackends.join(', ')})` : `, compiles nothing, and ${own.packageName} is loaded`}`, () => {
+        const row = { client, machine: m.name, runs: RUNS, withSource: 0, compiled: 0, skippedByPnpm: 0, seconds: [] };
+        figures.push(row);
+        const problems = [];
+        for (let i = 0; i < RUNS; i++) {
+          const dir = project(`sim-${client}-${m.os}-${m.cpu}-${m.libc ?? 'none'}-${i}`, { dependencies: { '@socketpoll/core': released } });
+          const [command, args, env] = simulated[client](m, dir);
+          const start = Date.now();
+          const out = ok(command, args, dir, { ...clientEnv, ...env });
+          row.seconds.push((Date.now() - start) / 1000);
+          const state = sourceState(dir);
+          if (state.installed) row.withSource++;
+          if (state.built) row.compiled++;
+          if (client === 'pnpm' && pnpmSkipped(dir)) row.skippedByPnpm++;
+          const expected = m.source
+            ? { installed: true, built: sourceBackends, addons: sourceBackends.map((b) => `socketpoll_${b}.node`).sort() }
+            : { installed: true, built: undefined, addons: [] };
+          try {
+            assert.deepEqual(state, expected);
+            // On this machine the loader takes what landed: the source build where the simulated
+            // machine has no prebuilt, this machine's prebuilt otherwise.
+            assert.equal(loadedPackage(dir), m.source ? SOURCE_PACKAGE : own.packageName);
+          } catch (err) {
+            problems.push(`install ${i + 1} (${dir}): ${err.message}\n${out.split('\n').slice(-30).join('\n')}`);
+          }
+        }
+        const median = [...row.seconds].sort((a, b) => a - b)[Math.floor(row.seconds.length / 2)];
+        console.log(`    ${client} ${m.name}: source build installed ${row.withSource}/${RUNS}, compiled ${row.compiled}/${RUNS}${client === 'pnpm' ? `, skipped in .modules.yaml ${row.skippedByPnpm}/${RUNS}` : ''}; install ${median.toFixed(1)} s median (${Math.min(...row.seconds).toFixed(1)}-${Math.max(...row.seconds).toFixed(1)} s)`);
+        assert.equal(problems.length, 0, problems.join('\n'));
+      });
+    }
+  }
+
+  // yarn 1 has no option to install for another machine (--ignore-platform installs every
+  // platform's package at once), so only this machine is checked: the source build lands and
+  // compiles nothing, with and without --ignore-platform.
+  for (const ignorePlatform of [false, true]) {
+    await step(`yarn 1${ignorePlatform ? ' --ignore-platform' : ''} on this machine (${hostKey}), ${RUNS} fresh installs: ${SOURCE_PACKAGE} lands in each, compiles nothing, and ${own.packageName} is loaded`, () => {
+      const row = { client: `yarn${ignorePlatform ? ' --ignore-platform' : ''}`, machine: `${hostKey} (this machine)`, runs: RUNS, withSource: 0, compiled: 0, seconds: [] };
+      figures.push(row);
+      for (let i = 0; i < RUNS; i++) {
+        const dir = project(`yarn-host-${ignorePlatform ? 'all-' : ''}${i}`, { dependencies: { '@socketpoll/core': released } });
+        const start = Date.now();
+        ok(path.join(BIN, 'yarn'), ['install', '--non-interactive', '--no-progress', `--registry=${url}`, ...(ignorePlatform ? ['--ignore-platform'] : [])], dir);
+        row.seconds.push((Date.now() - start) / 1000);
+        const state = sourceState(dir);
+        if (state.installed) row.withSource++;
+        if (state.built) row.compiled++;
+        assert.deepEqual(state, { installed: true, built: undefined, addons: [] });
+        assert.equal(loadedPackage(dir), own.packageName);
+      }
+      console.log(`    ${row.client} ${row.machine}: source build installed ${row.withSource}/${RUNS}, compiled ${row.compiled}/${RUNS}`);
+    });
+  }
+
+  // A project that depends on the source package itself gets it compiled on a machine with a
+  // prebuilt too (backend: 'poll'), with each client.
+  const direct = {
+    npm: ['npm', ['install', '--no-audit', '--no-fund', `@socketpoll/core@${released}`, `${SOURCE_PACKAGE}@${released}`]],
+    pnpm: ['pnpm', ['add', `--allow-build=${SOURCE_PACKAGE}`, `@socketpoll/core@${released}`, `${SOURCE_PACKAGE}@${released}`]],
+    yarn: [path.join(BIN, 'yarn'), ['add', '--non-interactive', '--no-progress', `--registry=${url}`, `@socketpoll/core@${released}`, `${SOURCE_PACKAGE}@${released}`]],
+  };
+  const pollScript = "const { SocketPoll } = require('@socketpoll/core'); const p = new SocketPoll({ backend: 'poll' }); console.log(p.backendName); p.close();";
+  for (const [client, [command, args]] of Object.entries(direct)) {
+    await step(`${client}: adding ${SOURCE_PACKAGE} itself compiles it on this machine (which has a prebuilt), and backend: poll loads it`, () => {
+      const dir = project(`direct-${client}`);
+      ok(command, args, dir);
+      assert.deepEqual(sourceState(dir).built, sourceBackends);
+      assert.equal(ok(process.execPath, ['-e', pollScript], dir).trim(), 'poll');
+      assert.equal(loadedPackage(dir), own.packageName); // the default stays the prebuilt
+    });
+  }
+
+  // SOCKETPOLL_BUILD_FROM_SOURCE=1 with the compilers and build tools replaced by failing
+  // stand-ins: the install fails (npm removes what it installed), and the advice printed is a
+  // command that works in that state once the tools are back.
+  for (const client of ['npm', 'pnpm']) {
+    await step(`${client}: a forced source build with no compiler fails the install with advice (install the tools, run the same command again; or unset the variable) that works`, () => {
+      const dir = project(`forced-${client}`);
+      const [command, args] = direct[client];
+      // A pnpm store of its own: pnpm keeps the outcome of a build in its store and would replay
+      // the build of the step above instead of running the install script.
+      const forced = { ...clientEnv, SOCKETPOLL_BUILD_FROM_SOURCE: '1', npm_config_store_dir: path.join(work, 'pnpm-store-forced') };
+      const failed = run(command, args, { cwd: dir, env: { ...forced, PATH: `${shims}:${clientEnv.PATH}` }, timeout: 600_000 });
+      console.log(`    ${client}, forced build, no compiler: exit ${failed.status}; the advice:\n${(/(ERROR @socketpoll[\s\S]*?\(details: \S+\))/.exec(failed.output)?.[1] ?? failed.output).replace(/^/gm, '      ')}`);
+      assert.notEqual(failed.status, 0, failed.output);
+      assert.match(failed.output, /Install python3, make and a C\/C\+\+ compiler .*then run the same\s+install command again/s, failed.output);
+      assert.match(failed.output, /unset SOCKETPOLL_BUILD_FROM_SOURCE/, failed.output);
+      const log = /\(details: (\S+build-error\.log)\)/.exec(failed.output)?.[1];
+      assert.ok(log && fs.existsSync(log), `the log the message names is not there: ${log}\n${failed.output}`);
+      assert.doesNotMatch(failed.output, /rebuild @socketpoll/, failed.output);
+      if (client === 'npm') assert.ok(!fs.existsSync(path.join(dir, 'node_modules', SOURCE_PACKAGE)), 'npm kept the package');
+      // The tools back: the same command, as it was, installs and builds.
+      ok(command, args, dir, forced);
+      assert.deepEqual(sourceState(dir).built, sourceBackends);
+      assert.equal(ok(process.execPath, ['-e', pollScript], dir).trim(), 'poll');
+      // Or the variable unset, the stand-ins still in place: the install succeeds (the build
+      // fails with a warning) and the prebuilt is loaded. (A store of its own again.)
+      const other = project(`forced-${client}-unset`);
+      const unset = run(command, args, { cwd: other, env: { ...clientEnv, PATH: `${shims}:${clientEnv.PATH}`, npm_config_store_dir: path.join(work, 'pnpm-store-unset') }, timeout: 600_000 });
+      assert.equal(unset.status, 0, unset.output);
+      assert.equal(loadedPackage(other), own.packageName);
+    });
+  }
+
+  if (figures.length) {
+    console.log('    source build figures (client | machine | installs | with the source build | compiled | median install s):');
+    for (const f of figures) {
+      const median = [...f.seconds].sort((a, b) => a - b)[Math.floor(f.seconds.length / 2)] ?? NaN;
+      console.log(`    | ${f.client} | ${f.machine} | ${f.runs} | ${f.withSource} | ${f.compiled} | ${median.toFixed(1)} |`);
+    }
+  }
 
   await step('TypeScript consumers type-check under strict: module nodenext (ESM and CommonJS), moduleResolution bundler', () => {
     const source = "import { SocketPoll, POLL_READ } from '@socketpoll/core';\nconst p = new SocketPoll<{ name: string }>();\np.add(0, POLL_READ, { name: 'stdin' });\nfor (const { data } of p.wait(0)) console.log(data.name);\np.close();\n";
