@@ -3,7 +3,10 @@
 #   1. @socketpoll/core with the linux-x64 prebuilt: epoll, from @socketpoll/epoll-linux-x64;
 #   2. @socketpoll/core with the prebuilts absent (--omit=optional) and the source package
 #      installed: its install script compiles from the packed sources, and the loader gives epoll
-#      from the source build (poll with backend: 'poll').
+#      from the source build (poll with backend: 'poll');
+#   3. @socketpoll/core with the prebuilt and the source package as core's optional dependency
+#      only (its packed tarball through an npm override): its install script finds the prebuilt
+#      that fits this machine, says so and compiles nothing.
 # Linux x64 only (the prebuilt under test).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -32,3 +35,13 @@ echo "source install: $got"
 got="$(SOCKETPOLL_BACKEND=poll node -e "$check" poll-fallback)"
 echo "source install, SOCKETPOLL_BACKEND=poll: $got"
 [ "$got" = "poll from poll-fallback" ]
+
+mkdir "$work/app-both" && cd "$work/app-both"
+printf '{"name":"app-both","version":"1.0.0","private":true,"dependencies":{"@socketpoll/core":"file:%s","@socketpoll/epoll-linux-x64":"file:%s"},"overrides":{"@socketpoll/poll-fallback":"file:%s"}}\n' "$core" "$prebuilt" "$source" > package.json
+npm install --no-audit --no-fund --foreground-scripts > install.log 2>&1 || { cat install.log; exit 1; }
+grep -E "poll-fallback: nothing to build" install.log || { cat install.log; echo "the source package's install did not say it had nothing to build"; exit 1; }
+[ -d node_modules/@socketpoll/poll-fallback ] || { echo "the source package was not installed"; exit 1; }
+if ls node_modules/@socketpoll/poll-fallback/built.json node_modules/@socketpoll/poll-fallback/socketpoll_*.node 2>/dev/null; then echo "the source package built where the prebuilt fits"; exit 1; fi
+got="$(node -e "$check" epoll-linux-x64)"
+echo "prebuilt and source package installed: $got, nothing compiled"
+[ "$got" = "epoll from epoll-linux-x64" ]

@@ -7,9 +7,17 @@
 //      prebuilt backend lands, the other platforms' do not, and require and import both give it;
 //   3. fresh projects with `onoff` from the registry and its `epoll` swapped for @socketpoll/epoll
 //      install with npm, pnpm and yarn 1 with no compiler run, and load;
-//   4. npm --omit=optional gives the clear error; installing the source package itself builds the
-//      poll() backend on install; TypeScript consumers type-check (nodenext, bundler); the
-//      esbuild command of the troubleshooting guide makes a bundle that runs.
+//   4. npm --omit=optional gives the clear error;
+//   5. the source build: fresh npm and pnpm installs on simulated machines (npm --os/--cpu/--libc,
+//      pnpm supportedArchitectures) compile it where the machine has no prebuilt (linux-riscv64
+//      glibc, linux-arm musl, freebsd-x64) and compile nothing on this machine;
+//      SOURCE_INSTALL_RUNS installs each (2 by default; the figures in docs/reliability.md are of
+//      10); yarn 1 on this machine only (it cannot install for another); a project adding the
+//      source package itself gets it compiled with each client; a build forced with
+//      SOCKETPOLL_BUILD_FROM_SOURCE=1 and no compiler fails with advice that then works;
+//   6. TypeScript consumers type-check (nodenext, bundler); the esbuild command of the
+//      troubleshooting guide makes a bundle that runs.
+// RELEASE_STEPS=word,… runs only the steps after the release whose names contain a word.
 // The registry serves @socketpoll/* from its own storage only and everything else (node-addon-api,
 // …) through an uplink to the public registry that npm uses here, reached the way npm reaches it
 // (CA file, proxy, strict-ssl from npm's config). Every client runs with its own HOME, caches and
