@@ -259,9 +259,13 @@ function build() {
   const { nodeGypEnv, nodeGypBin } = require(path.join(nativeDir, 'scripts', 'node-gyp-env.js'));
   const env = nodeGypEnv();
   const gyp = fs.existsSync(nodeGypBin()) ? [process.execPath, nodeGypBin()] : ['node-gyp'];
+  // One target at a time: every target compiles the same binding sources, which gyp's make
+  // output puts at the same object paths (obj.target/<target>/../src/... is shared), so two
+  // targets built in parallel can link an object the other is still writing. Built in turn, the
+  // second target reuses the first one's objects.
   const targets = backends().map((b) => `socketpoll_${b}`);
   let output = '';
-  for (const args of [['configure'], ['build', '--jobs=2', ...targets]]) {
+  for (const args of [['configure'], ...targets.map((t) => ['build', '--jobs=2', t])]) {
     const r = spawnSync(gyp[0], [...gyp.slice(1), ...args, `--directory=${gypDir}`], { env, encoding: 'utf8' });
     output += `${r.stdout ?? ''}${r.stderr ?? ''}`;
     if (r.error || r.status !== 0) fail(`node-gyp ${args[0]} failed (${r.error ? r.error.message : `exit code ${r.status}`})`, output);

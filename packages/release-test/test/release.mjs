@@ -400,12 +400,17 @@ try {
       addons: fs.readdirSync(srcDir).filter((f) => /^socketpoll_\w+\.node$/.test(f)).sort(),
     };
   }
-  /** pnpm: whether node_modules/.modules.yaml records the source package as skipped. */
+  /** pnpm: whether node_modules/.modules.yaml (JSON, which is YAML, as pnpm 10 writes it) records the source package as skipped. */
   const pnpmSkipped = (dir) => {
     const file = path.join(dir, 'node_modules/.modules.yaml');
-    const yaml = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
-    const list = /^skipped:\n((?:[ \t]+-.*\n)*)/m.exec(yaml)?.[1] ?? '';
-    return list.includes(SOURCE_PACKAGE);
+    const text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '{}';
+    let skipped;
+    try {
+      skipped = JSON.parse(text).skipped ?? [];
+    } catch {
+      skipped = (/^skipped:\n((?:[ \t]+-.*\n)*)/m.exec(text)?.[1] ?? '').split('\n');
+    }
+    return skipped.some((entry) => entry.includes(`${SOURCE_PACKAGE}@`));
   };
   const sourceBackends = core.PLATFORM_PACKAGES.length ? requireHere(path.join(ROOT, 'packages/poll-fallback/install.js')).backends() : [];
   const loadedPackage = (dir, env = clientEnv) => JSON.parse(ok(process.execPath, ['-e', loadedFrom], dir, env).trim().split('\n').pop()).packageName;
