@@ -57,7 +57,4 @@ export {
   OutOfRangeError,
 } from './errors';
 export { loadBackend, availableBackends, platformPackage, type LoadedBackend } from './loader';
-export {
-  PLATFORM_PACKAGES, SOURCE_PACKAGE, UNSUPPORTED_PLATFORMS,
-  type PlatformPackage, type SourcePackage,
-} from './platforms';
+export { type PrebuiltPackage } from './platforms';

@@ -13,7 +13,7 @@ import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { type BackendAttempt, BackendLoadError, InvalidArgValueError } from './errors';
 import type { BackendName } from './flags';
-import { PLATFORM_PACKAGES, SOURCE_PACKAGE, UNSUPPORTED_PLATFORMS, type PlatformPackage } from './platforms';
+import { PLATFORM_PACKAGES, type PrebuiltPackage, SOURCE_PACKAGE, UNSUPPORTED_PLATFORMS } from './platforms';
 import { currentLibc, runtimeLabel } from './runtime';
 
 /** @internal The addon's JS surface (packages/native/src/binding/binding.cc). */
@@ -89,7 +89,7 @@ function keyOf(machine: { platform: string; arch: string; libc?: string }): stri
 }
 
 /** The prebuilt package that fits this machine, if any. */
-export function platformPackage(): PlatformPackage | undefined {
+export function platformPackage(): PrebuiltPackage | undefined {
   const libc = currentLibc();
   return PLATFORM_PACKAGES.find(
     (p) => p.platform === process.platform && p.arch === process.arch && (p.libc === undefined || p.libc === libc),
@@ -204,7 +204,7 @@ const COMMANDS: Record<PackageManager, { reinstallOptional: string; add: string;
 const firstLine = (err: unknown): string => (err instanceof Error ? err.message.split('\n')[0] : String(err));
 
 /** Why a prebuilt package failed to load, in words that say what to do. */
-function diagnosePrebuilt(row: PlatformPackage, err: unknown): string {
+function diagnosePrebuilt(row: PrebuiltPackage, err: unknown): string {
   const own = row === platformPackage();
   if (!installedDir(row.packageName) && !installedDir('@socketpoll/core')) {
     // Not even this package can be found from here: this code was bundled and moved away from

@@ -29,7 +29,13 @@ export interface PlatformPackage {
   readonly machines: string;
 }
 
-/** Prebuilt backend packages, listed in `@socketpoll/core`'s `optionalDependencies`. */
+/** What {@link platformPackage} tells of the prebuilt package that fits this machine. */
+export type PrebuiltPackage = Pick<PlatformPackage, 'platform' | 'arch' | 'libc' | 'backend' | 'packageName' | 'machines'>;
+
+/**
+ * @internal Prebuilt backend packages, listed in `@socketpoll/core`'s `optionalDependencies`: the
+ * build table, read by the build scripts (packages/native/scripts/platform-table.js) and the loader.
+ */
 export const PLATFORM_PACKAGES: readonly PlatformPackage[] = [
   {
     platform: 'linux', arch: 'x64', libc: 'glibc', backend: 'epoll', packageName: '@socketpoll/epoll-linux-x64',
@@ -76,7 +82,9 @@ export interface SourcePackage {
  * when the project depends on it directly, or when `SOCKETPOLL_BUILD_FROM_SOURCE=1`. Elsewhere it
  * builds nothing and says so. (The rows it needs are written into the package when it is packed.)
  */
+/** @internal */
 export const SOURCE_PACKAGE: SourcePackage = { packageName: '@socketpoll/poll-fallback' };
 
 /** Platforms with no readiness API for arbitrary descriptors; installing works, loading says why. */
+/** @internal */
 export const UNSUPPORTED_PLATFORMS: readonly NodeJS.Platform[] = ['win32'];

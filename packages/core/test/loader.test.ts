@@ -2,9 +2,10 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { BackendLoadError, PLATFORM_PACKAGES, SOURCE_PACKAGE, SocketPoll, availableBackends, loadBackend, platformPackage } from '../src';
+import { BackendLoadError, SocketPoll, availableBackends, loadBackend, platformPackage } from '../src';
+import { PLATFORM_PACKAGES, SOURCE_PACKAGE } from '../src/platforms';
 import { detectPackageManager } from '../src/loader';
-import type { PlatformPackage } from '../src';
+import type { PlatformPackage } from '../src/platforms';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const CORE = path.resolve(__dirname, '..');

@@ -35,9 +35,11 @@ import { BIN, ROOT, pack, publishedPackages, readJson, run, tempDir } from './he
 
 const requireHere = createRequire(import.meta.url);
 const core = requireHere(path.join(ROOT, 'packages/core/dist/index.js'));
+// The build table is internal to the package (not exported): read from its compiled module.
+const table = requireHere(path.join(ROOT, 'packages/core/dist/platforms.js'));
 const { localNodedir } = requireHere(path.join(ROOT, 'packages/native/scripts/node-gyp-env.js'));
 // The source package (built on install): named in core's platform table.
-const SOURCE_PACKAGE = core.SOURCE_PACKAGE.packageName;
+const SOURCE_PACKAGE = table.SOURCE_PACKAGE.packageName;
 const own = core.platformPackage();
 if (!own) {
   console.log(`release: skipped: no prebuilt backend package fits ${process.platform}-${process.arch}, so there is nothing native to install`);
@@ -273,7 +275,7 @@ try {
   }
   // yarn 1 ignores the `libc` field: on Linux it installs the other libc's package of the same
   // os/cpu too (glibc machine: the musl one). The loader must still load this machine's own.
-  const otherLibc = others.filter((name) => core.PLATFORM_PACKAGES.some((p) => p.packageName === name && p.platform === own.platform && p.arch === own.arch));
+  const otherLibc = others.filter((name) => table.PLATFORM_PACKAGES.some((p) => p.packageName === name && p.platform === own.platform && p.arch === own.arch));
   const loadedFrom =
     "const { loadBackend } = require('@socketpoll/core'); const b = loadBackend(); console.log(JSON.stringify({ packageName: b.packageName, addonPath: b.addonPath }));";
   /** The backend's package of this machine is installed where core finds it and is the one loaded; the others are not installed. */
@@ -412,7 +414,7 @@ try {
     }
     return skipped.some((entry) => entry.includes(`${SOURCE_PACKAGE}@`));
   };
-  const sourceBackends = core.PLATFORM_PACKAGES.length ? requireHere(path.join(ROOT, 'packages/poll-fallback/install.js')).backends() : [];
+  const sourceBackends = table.PLATFORM_PACKAGES.length ? requireHere(path.join(ROOT, 'packages/poll-fallback/install.js')).backends() : [];
   const loadedPackage = (dir, env = clientEnv) => JSON.parse(ok(process.execPath, ['-e', loadedFrom], dir, env).trim().split('\n').pop()).packageName;
 
   // Machines simulated with each client's own options (npm --os/--cpu/--libc, pnpm
