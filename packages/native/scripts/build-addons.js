@@ -13,7 +13,17 @@ const env = nodeGypEnv();
 if (!env.npm_config_nodedir) {
   console.warn('build-addons: no local Node headers next to', process.execPath, '- node-gyp may try to download them');
 }
-for (const command of [['configure', ...debug], ['build', '--jobs=2']]) {
+// The targets of gyp/binding.gyp on this OS, built one at a time: every backend target compiles
+// the same binding sources, which gyp's make output puts at the same object paths
+// (obj.target/<target>/../src/... is shared), so two targets built in parallel can link an object
+// the other is still writing (an addon without some file's symbols). Built in turn, a target reuses
+// the objects the one before it made; each target's own files still compile two at a time.
+const TARGETS = {
+  linux: ['socketpoll_epoll', 'socketpoll_poll', 'socketpoll_kqueue_emulated', 'fd_helper'],
+  darwin: ['socketpoll_kqueue', 'socketpoll_poll', 'fd_helper'],
+  freebsd: ['socketpoll_kqueue', 'socketpoll_poll', 'fd_helper'],
+}[process.platform] ?? ['socketpoll_poll', 'fd_helper'];
+for (const command of [['configure', ...debug], ...TARGETS.map((target) => ['build', '--jobs=2', target])]) {
   const result = spawnSync(process.execPath, [nodeGypBin(), ...command, `--directory=${gypDir}`], { stdio: 'inherit', env });
   if (result.status !== 0) process.exit(result.status ?? 1);
 }
