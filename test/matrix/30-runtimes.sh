@@ -37,14 +37,7 @@ run() {
 }
 
 for name in node node22 node24 bun deno; do
-  if [ "$name" = node ]; then
-    bin="$(command -v node)"
-  elif ! bin="$(bash "$root/test/runtime.sh" "$name")"; then
-    echo "30-runtimes: $name skipped: test/runtime.sh could not provide it"
-    continue
-  fi
-  cmd=("$bin")
-  [ "$name" = deno ] && cmd=("$bin" run -A)
+  runtime_cmd "$name" || continue
   for b in "${backends[@]}"; do
     # shellcheck disable=SC2086
     run "$name" "" "${cmd[@]}" -- $b

@@ -146,14 +146,8 @@ step "the harness fails $caught of ${#tests[@]} runs against a stub that never d
 # 4. The runtimes.
 for name in node node22 node24 bun deno; do
   wanted "$name" || continue
-  if [ "$name" = node ]; then
-    bin="$(command -v node)"
-  elif ! bin="$(bash "$root/test/runtime.sh" "$name")"; then
-    echo "33-epoll-peer: $name skipped: test/runtime.sh could not provide it"
-    continue
-  fi
-  cmd=("$bin")
-  [ "$name" = deno ] && cmd=(env DENO_COMPAT=1 "$bin" run -A)
+  runtime_cmd "$name" || continue
+  [ "$name" = deno ] && cmd=(env DENO_COMPAT=1 "${cmd[@]}") # the peer's tests are CommonJS .js files
   suite "$name $("${cmd[@]}" "$peer_dir/version.cjs" 2>/dev/null)" "$cache/dropin" "${cmd[@]}"
 done
 

@@ -21,3 +21,19 @@ built() {
     fi
   done
 }
+
+# runtime_cmd NAME: sets the array `cmd` to what runs a script on runtime NAME (node: this machine's;
+# node22, node24, bun, deno: fetched by test/runtime.sh; deno with `run -A`); says why and returns 1
+# where it cannot be had.
+runtime_cmd() {
+  local bin
+  if [ "$1" = node ]; then
+    bin="$(command -v node)"
+  elif ! bin="$(bash "$root/test/runtime.sh" "$1")"; then
+    echo "$matrix_name: $1 skipped: test/runtime.sh could not provide it"
+    return 1
+  fi
+  cmd=("$bin")
+  [ "$1" = deno ] && cmd=("$bin" run -A)
+  return 0
+}
