@@ -36,6 +36,8 @@ const { spawnSync } = require('node:child_process');
 const PACKAGE = '@socketpoll/poll-fallback';
 const here = __dirname;
 const LOG = path.join(here, 'build-error.log');
+// Why this install built nothing (a prebuilt fits and is installed): the loader's advice reads it.
+const SKIPPED = path.join(here, 'build-skipped.log');
 // Forced builds log where a rolled-back install cannot remove it.
 const STRICT_LOG = path.join(os.tmpdir(), 'socketpoll-poll-fallback-build-error.log');
 const strict = process.env.SOCKETPOLL_BUILD_FROM_SOURCE === '1';
@@ -241,6 +243,7 @@ function build() {
   const { build: wanted, why } = decide();
   if (!wanted) {
     // What an earlier build left (e.g. with SOCKETPOLL_BUILD_FROM_SOURCE=1) stays usable.
+    fs.writeFileSync(SKIPPED, `nothing built on install: ${why}\n`);
     console.log(
       `poll-fallback: nothing to build: ${why}. To build the source backends too (backend: 'poll'), add ${PACKAGE} ` +
         'to your dependencies, or set SOCKETPOLL_BUILD_FROM_SOURCE=1.',
@@ -249,6 +252,7 @@ function build() {
   }
   console.log(`poll-fallback: building ${backends().join(' and ')} from source: ${why}`);
   fs.rmSync(LOG, { force: true });
+  fs.rmSync(SKIPPED, { force: true });
   fs.rmSync(STRICT_LOG, { force: true });
   fs.rmSync(path.join(here, 'built.json'), { force: true });
   const missing = missingTools();

@@ -252,18 +252,38 @@ function diagnoseSource(dir: string | undefined): string {
     // no failed build recorded
   }
   if (log) return `the build on install failed: ${log} (see ${path.join(dir, 'build-error.log')}); fix that, then run \`${commands.rebuild}\``;
+  let skipped = '';
+  try {
+    skipped = fs.readFileSync(path.join(dir, 'build-skipped.log'), 'utf8').split('\n')[0];
+  } catch {
+    // its install script did not decide to skip (or did not run)
+  }
   const own = platformPackage();
-  if (own && installedDir(own.packageName)) {
-    // Its install script built nothing because this machine's prebuilt was installed beside it.
+  if (skipped || (own && installedDir(own.packageName) && !projectListsSource())) {
+    // Its install script built nothing (or would build nothing) because this machine's prebuilt
+    // was installed beside it: it builds for a project that depends on it.
     return (
-      `installed but not built: it compiles on install only where no prebuilt package fits, or when your project ` +
-      `depends on it. Add it to your dependencies and build it: \`${commands.add}\`, then \`${commands.rebuild}\` (${tools})`
+      `installed but not built${skipped ? ` (${skipped})` : ''}: it compiles on install only where no prebuilt package fits, or when your ` +
+      `project depends on it. Add it to your dependencies and build it: \`${commands.add}\`, then \`${commands.rebuild}\` (${tools})`
     );
   }
   const run = commands.approve
     ? `\`${commands.approve}\` (select ${SOURCE_PACKAGE.packageName}; approving builds it), later rebuilds \`${commands.rebuild}\``
     : `\`${commands.rebuild}\``;
   return `installed but not built (install scripts skipped?): run ${run}; ${tools}`;
+}
+
+/** Whether the package.json of the project that holds core lists the source package. */
+function projectListsSource(): boolean {
+  for (const dir of projectStarts()) {
+    try {
+      const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as Record<string, Record<string, string> | undefined>;
+      return ['dependencies', 'devDependencies', 'optionalDependencies'].some((f) => pkg[f]?.[SOURCE_PACKAGE.packageName] !== undefined);
+    } catch {
+      // no package.json there: look in the next place
+    }
+  }
+  return false;
 }
 
 /** The backends the source build made, best first (its install writes built.json), or undefined. */

@@ -157,9 +157,13 @@ onLinuxX64('loading on linux-x64 (glibc)', () => {
     expect(yarn.stderr).toMatch(/installed but not built .*`yarn install --force`/);
   });
 
-  test('with the prebuilt installed, a source package that built nothing: the error says how to have it built', () => {
+  test('with the prebuilt installed, a source package whose install built nothing: the error says how to have it built', () => {
     const prebuilt = (mod: string) => {
       unbuiltSource(mod);
+      fs.writeFileSync(
+        path.join(mod, 'poll-fallback', 'build-skipped.log'),
+        'nothing built on install: @socketpoll/epoll-linux-x64 fits this machine (linux-x64-glibc) and is installed\n',
+      );
       fs.mkdirSync(path.join(mod, 'epoll-linux-x64'));
       fs.writeFileSync(path.join(mod, 'epoll-linux-x64', 'package.json'), JSON.stringify({ name: '@socketpoll/epoll-linux-x64', main: 'socketpoll.node' }));
       fs.copyFileSync(path.join(packageDir('@socketpoll/epoll-linux-x64'), 'socketpoll.node'), path.join(mod, 'epoll-linux-x64', 'socketpoll.node'));
@@ -167,9 +171,18 @@ onLinuxX64('loading on linux-x64 (glibc)', () => {
     const r = runApp(prebuilt, { SOCKETPOLL_BACKEND: 'poll' }, { 'pnpm-lock.yaml': '' });
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(
-      /@socketpoll\/poll-fallback: installed but not built: it compiles on install only where no prebuilt package fits, or when your project depends on it\. Add it to your dependencies and build it: `pnpm add --allow-build=@socketpoll\/poll-fallback @socketpoll\/poll-fallback`, then `pnpm rebuild @socketpoll\/poll-fallback`/,
+      /@socketpoll\/poll-fallback: installed but not built \(nothing built on install: @socketpoll\/epoll-linux-x64 fits this machine \(linux-x64-glibc\) and is installed\): it compiles on install only where no prebuilt package fits, or when your project depends on it\. Add it to your dependencies and build it: `pnpm add --allow-build=@socketpoll\/poll-fallback @socketpoll\/poll-fallback`, then `pnpm rebuild @socketpoll\/poll-fallback`/,
     );
     expect(runApp(prebuilt)).toMatchObject({ status: 0, stdout: 'epoll\n' });
+    // No record from its install (pnpm blocked it): the same advice unless the project lists it,
+    // in which case its script should have built it and did not run.
+    const noRecord = (mod: string) => {
+      prebuilt(mod);
+      fs.rmSync(path.join(mod, 'poll-fallback', 'build-skipped.log'));
+    };
+    expect(runApp(noRecord, { SOCKETPOLL_BACKEND: 'poll' }, { 'pnpm-lock.yaml': '' }).stderr).toMatch(/installed but not built: it compiles on install only where .*`pnpm add --allow-build=/);
+    const listed = runApp(noRecord, { SOCKETPOLL_BACKEND: 'poll' }, { 'pnpm-lock.yaml': '', 'package.json': JSON.stringify({ dependencies: { '@socketpoll/poll-fallback': '*' } }) });
+    expect(listed.stderr).toMatch(/installed but not built \(install scripts skipped\?\): run `pnpm approve-builds`/);
   });
 
   test('an install without optional packages, by pnpm or yarn: the error names their options', () => {

@@ -518,6 +518,54 @@ try {
     });
   }
 
+  // Installed with its install script not run: the loader's advice names the project's package
+  // manager and its rebuild command, which then builds it.
+  const scriptsSkipped = {
+    npm: [...direct.npm[1], '--ignore-scripts'],
+    yarn: [...direct.yarn[1], '--ignore-scripts'],
+  };
+  const rebuildCommand = { npm: `npm rebuild ${SOURCE_PACKAGE}`, yarn: 'yarn install --force' };
+  for (const [client, args] of Object.entries(scriptsSkipped)) {
+    await step(`${client} with --ignore-scripts: the loader's advice gives \`${rebuildCommand[client]}\`, which builds it`, () => {
+      const dir = project(`unbuilt-${client}`);
+      ok(direct[client][0], args, dir);
+      assert.equal(sourceState(dir).built, undefined);
+      const r = run(process.execPath, ['-e', pollScript], { cwd: dir, env: clientEnv });
+      assert.notEqual(r.status, 0, r.output);
+      const advised = new RegExp(`${SOURCE_PACKAGE}: installed but not built \\(install scripts skipped\\?\\): run \`([^\`]+)\``).exec(r.output)?.[1];
+      assert.equal(advised, rebuildCommand[client], r.output);
+      const [cmd, ...rest] = advised.split(' ');
+      ok(cmd === 'yarn' ? direct.yarn[0] : cmd, cmd === 'yarn' ? [...rest, '--non-interactive', `--registry=${url}`] : rest, dir);
+      assert.deepEqual(sourceState(dir).built, sourceBackends);
+      assert.equal(ok(process.execPath, ['-e', pollScript], dir).trim(), 'poll');
+    });
+  }
+
+  // Core alone on this machine (the prebuilt loads; the source package builds nothing), then
+  // backend: 'poll': the loader's advice (add it, then the rebuild command of the project's
+  // package manager) is followed as printed, and poll loads.
+  const coreOnly = {
+    npm: ['npm', ['install', '--no-audit', '--no-fund', `@socketpoll/core@${released}`]],
+    pnpm: ['pnpm', ['add', `@socketpoll/core@${released}`]],
+    yarn: [path.join(BIN, 'yarn'), ['add', '--non-interactive', '--no-progress', `--registry=${url}`, `@socketpoll/core@${released}`]],
+  };
+  for (const [client, [command, args]] of Object.entries(coreOnly)) {
+    await step(`${client}: core alone, then backend: 'poll': the advice's two commands (add the source package, rebuild it) give poll`, () => {
+      const dir = project(`poll-later-${client}`);
+      ok(command, args, dir);
+      const r = run(process.execPath, ['-e', pollScript], { cwd: dir, env: clientEnv });
+      assert.notEqual(r.status, 0, r.output);
+      const advised = new RegExp(`${SOURCE_PACKAGE}: installed but not built[^\\n]*?Add it to your dependencies and build it: \`([^\`]+)\`, then \`([^\`]+)\``).exec(r.output);
+      assert.ok(advised, r.output);
+      for (const line of advised.slice(1)) {
+        const [cmd, ...rest] = line.split(' ');
+        ok(cmd === 'yarn' ? direct.yarn[0] : cmd, cmd === 'yarn' ? [...rest, '--non-interactive', `--registry=${url}`] : rest, dir);
+      }
+      assert.deepEqual(sourceState(dir).built, sourceBackends, `after ${advised[1]} and ${advised[2]}`);
+      assert.equal(ok(process.execPath, ['-e', pollScript], dir).trim(), 'poll');
+    });
+  }
+
   // SOCKETPOLL_BUILD_FROM_SOURCE=1 with the compilers and build tools replaced by failing
   // stand-ins: the install fails (npm removes what it installed), and the advice printed is a
   // command that works in that state once the tools are back.
