@@ -128,10 +128,11 @@ export interface WaitAsyncOptions {
  *
  * const poll = new SocketPoll<{ name: string }>();  // T: the type of the data you attach
  * poll.add(fd, POLL_READ, { name: 'sensor' });      // epoll on Linux, kqueue on macOS
+ * const buf = Buffer.alloc(4096);
  * poll.start((events) => {                        // one call per batch, on Node's event loop
  *   for (const { fd, events: ready, data } of events) {
+ *     if (ready & POLL_READ) console.log(data.name, fs.readSync(fd, buf));   // level mode: read it all
  *     if (ready & POLL_HANGUP) { poll.del(fd); fs.closeSync(fd); }   // later entries of fd: events 0
- *     console.log(data.name, ready);
  *   }
  * });
  * // later: poll.close();
