@@ -9,8 +9,8 @@
  */
 import type { BackendName } from './flags';
 
-/** A prebuilt backend package and the machines it fits. */
-export interface PlatformPackage {
+/** A prebuilt backend package and the machines it fits: what {@link platformPackage} tells. */
+export interface PrebuiltPackage {
   /** `process.platform` it runs on. */
   readonly platform: NodeJS.Platform;
   /** `process.arch` it runs on. */
@@ -21,16 +21,17 @@ export interface PlatformPackage {
   readonly backend: BackendName;
   /** npm package name; its `main` is the compiled `socketpoll.node`. */
   readonly packageName: string;
-  /** Zig target triple it is cross-built for; the glibc or macOS version in it is the floor. */
-  readonly zigTarget: string;
-  /** Extra compiler flags for that target (the CPU baseline). */
-  readonly zigFlags?: readonly string[];
   /** How the machine is described to people: `Raspberry Pi 3/4/5 (64-bit OS)`, … */
   readonly machines: string;
 }
 
-/** What {@link platformPackage} tells of the prebuilt package that fits this machine. */
-export type PrebuiltPackage = Pick<PlatformPackage, 'platform' | 'arch' | 'libc' | 'backend' | 'packageName' | 'machines'>;
+/** @internal A row of the build table: a prebuilt package and how it is cross-built. */
+export interface PlatformPackage extends PrebuiltPackage {
+  /** Zig target triple it is cross-built for; the glibc or macOS version in it is the floor. */
+  readonly zigTarget: string;
+  /** Extra compiler flags for that target (the CPU baseline). */
+  readonly zigFlags?: readonly string[];
+}
 
 /**
  * @internal Prebuilt backend packages, listed in `@socketpoll/core`'s `optionalDependencies`: the
