@@ -518,6 +518,11 @@ try {
     });
   }
 
+  // yarn 1 in these steps gets a cache of its own: with the run's shared cache, which the earlier
+  // yarn installs filled, `yarn install --force` did not run the source package's install script
+  // again after every earlier step had run (each step alone passed).
+  const ownYarnCache = (client, dir) => (client === 'yarn' ? { ...clientEnv, YARN_CACHE_FOLDER: path.join(dir, '.yarn-cache') } : clientEnv);
+
   // Installed with its install script not run: the loader's advice names the project's package
   // manager and its rebuild command, which then builds it.
   const scriptsSkipped = {
@@ -528,14 +533,15 @@ try {
   for (const [client, args] of Object.entries(scriptsSkipped)) {
     await step(`${client} with --ignore-scripts: the loader's advice gives \`${rebuildCommand[client]}\`, which builds it`, () => {
       const dir = project(`unbuilt-${client}`);
-      ok(direct[client][0], args, dir);
+      const env = ownYarnCache(client, dir);
+      ok(direct[client][0], args, dir, env);
       assert.equal(sourceState(dir).built, undefined);
-      const r = run(process.execPath, ['-e', pollScript], { cwd: dir, env: clientEnv });
+      const r = run(process.execPath, ['-e', pollScript], { cwd: dir, env });
       assert.notEqual(r.status, 0, r.output);
       const advised = new RegExp(`${SOURCE_PACKAGE}: installed but not built \\(install scripts skipped\\?\\): run \`([^\`]+)\``).exec(r.output)?.[1];
       assert.equal(advised, rebuildCommand[client], r.output);
       const [cmd, ...rest] = advised.split(' ');
-      ok(cmd === 'yarn' ? direct.yarn[0] : cmd, cmd === 'yarn' ? [...rest, '--non-interactive', `--registry=${url}`] : rest, dir);
+      ok(cmd === 'yarn' ? direct.yarn[0] : cmd, cmd === 'yarn' ? [...rest, '--non-interactive', `--registry=${url}`] : rest, dir, env);
       assert.deepEqual(sourceState(dir).built, sourceBackends);
       assert.equal(ok(process.execPath, ['-e', pollScript], dir).trim(), 'poll');
     });
@@ -552,14 +558,15 @@ try {
   for (const [client, [command, args]] of Object.entries(coreOnly)) {
     await step(`${client}: core alone, then backend: 'poll': the advice's two commands (add the source package, rebuild it) give poll`, () => {
       const dir = project(`poll-later-${client}`);
-      ok(command, args, dir);
-      const r = run(process.execPath, ['-e', pollScript], { cwd: dir, env: clientEnv });
+      const env = ownYarnCache(client, dir);
+      ok(command, args, dir, env);
+      const r = run(process.execPath, ['-e', pollScript], { cwd: dir, env });
       assert.notEqual(r.status, 0, r.output);
       const advised = new RegExp(`${SOURCE_PACKAGE}: installed but not built[^\\n]*?Add it to your dependencies and build it: \`([^\`]+)\`, then \`([^\`]+)\``).exec(r.output);
       assert.ok(advised, r.output);
       for (const line of advised.slice(1)) {
         const [cmd, ...rest] = line.split(' ');
-        ok(cmd === 'yarn' ? direct.yarn[0] : cmd, cmd === 'yarn' ? [...rest, '--non-interactive', `--registry=${url}`] : rest, dir);
+        ok(cmd === 'yarn' ? direct.yarn[0] : cmd, cmd === 'yarn' ? [...rest, '--non-interactive', `--registry=${url}`] : rest, dir, env);
       }
       assert.deepEqual(sourceState(dir).built, sourceBackends, `after ${advised[1]} and ${advised[2]}`);
       assert.equal(ok(process.execPath, ['-e', pollScript], dir).trim(), 'poll');
