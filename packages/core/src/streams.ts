@@ -12,7 +12,7 @@
  * ```
  * @module
  */
-import { Duplex, type DuplexOptions, Readable, type ReadableOptions, Writable, type WritableOptions } from 'node:stream';
+import { addAbortSignal, Duplex, type DuplexOptions, Readable, type ReadableOptions, Writable, type WritableOptions } from 'node:stream';
 import type { Unpollable } from './events';
 import { type FdChannel, openChannel } from './fd-channel';
 import type { SocketPoll } from './socketpoll';
@@ -71,19 +71,62 @@ export interface DuplexOfOptions extends FdStreamOptions {
   allowHalfOpen?: boolean;
 }
 
+/** Node's stream options from ours; the signal is left to {@link madeWith}. */
 function streamOptions(options: unknown): DuplexOptions {
   const o = checkOptions<DuplexOfOptions>(options);
   const out: DuplexOptions = { emitClose: true, autoDestroy: true };
   if (o.highWaterMark !== undefined) out.highWaterMark = o.highWaterMark;
   if (o.readableHighWaterMark !== undefined) out.readableHighWaterMark = o.readableHighWaterMark;
   if (o.writableHighWaterMark !== undefined) out.writableHighWaterMark = o.writableHighWaterMark;
-  if (o.signal !== undefined) out.signal = o.signal;
   out.allowHalfOpen = o.allowHalfOpen ?? false;
   return out;
 }
 
+/**
+ * The stream, with `options.signal` added once it is bound to its channel (as Node's `signal`
+ * option, but an already aborted signal destroys a whole stream: its fd is unregistered).
+ */
+function madeWith<T extends Readable | Writable>(stream: T, options: unknown): T {
+  const { signal } = checkOptions<FdStreamOptions>(options);
+  if (signal !== undefined) addAbortSignal(signal, stream);
+  return stream;
+}
+
 function toBuffers(chunks: { chunk: unknown }[]): Buffer[] {
   return chunks.map(({ chunk }) => chunk as Buffer);
+}
+
+// Each stream's channel, kept out of the classes' public shape, so that one method can serve every
+// class that has it (see `borrow` below).
+const channels = new WeakMap<object, FdChannel>();
+
+function channelOf(stream: object): FdChannel {
+  return channels.get(stream) as FdChannel;
+}
+
+/** Binds a stream made by one of the classes below to its channel, reading side and all. */
+function attach(stream: Readable | Writable, channel: FdChannel): void {
+  channels.set(stream, channel);
+  channel.host =
+    stream instanceof Readable // a Duplex too
+      ? {
+          push: (chunk) => stream.push(chunk),
+          destroy: (err) => stream.destroy(err),
+          readableListened: () => stream.listenerCount('readable') > 0,
+          flowing: () => stream.readableFlowing === true,
+        }
+      : { push: () => false, destroy: (err) => stream.destroy(err), readableListened: () => false, flowing: () => false };
+}
+
+/**
+ * Gives `to` the named members of `from`'s prototype (methods and accessors), as Node's `Duplex`
+ * takes `Writable`'s methods: each is written once and works on any stream {@link attach}ed to a
+ * channel. The class's interface of the same name declares them for TypeScript.
+ */
+function borrow(to: abstract new (...args: any[]) => object, from: abstract new (...args: any[]) => object, names: string[]): void {
+  for (const name of names) {
+    Object.defineProperty(to.prototype, name, Object.getOwnPropertyDescriptor(from.prototype, name) as PropertyDescriptor);
+  }
 }
 
 /**
@@ -95,28 +138,20 @@ function toBuffers(chunks: { chunk: unknown }[]): Buffer[] {
  * ```
  */
 export class FdReadable extends Readable {
-  readonly #channel: FdChannel;
-
   /** @internal use {@link readableFrom} */
   constructor(channel: FdChannel, options: ReadableOptions) {
     super(options);
-    this.#channel = channel;
-    channel.host = {
-      push: (chunk) => this.push(chunk),
-      destroy: (err) => this.destroy(err),
-      readableListened: () => this.listenerCount('readable') > 0,
-      flowing: () => this.readableFlowing === true,
-    };
+    attach(this, channel);
   }
 
-  /** The file descriptor read. */
+  /** The file descriptor read or written. */
   get fd(): number {
-    return this.#channel.fd;
+    return channelOf(this).fd;
   }
 
   /** The poller the fd is registered with. */
   get poll(): SocketPoll<any> {
-    return this.#channel.poll;
+    return channelOf(this).poll;
   }
 
   /**
@@ -126,21 +161,21 @@ export class FdReadable extends Readable {
    */
   override pause(): this {
     super.pause();
-    this.#channel.pauseReading();
+    channelOf(this).pauseReading();
     return this;
   }
 
   /** Resumes reading (and watching the fd). */
   override resume(): this {
     super.resume();
-    this.#channel.resumeReading();
+    channelOf(this).resumeReading();
     return this;
   }
 
   /**
-   * Lets the process exit while this stream only waits for its fd, like `net.Socket.unref()`: the
-   * stream still delivers while the process runs for other reasons (a timer, a `ref()`ed stream).
-   * Other streams on the same poller keep their own setting.
+   * Lets the process exit while this stream only waits for its fd (to read, or with a write
+   * pending), like `net.Socket.unref()`: the stream still delivers while the process runs for other
+   * reasons (a timer, a `ref()`ed stream). Other streams on the same poller keep their own setting.
    *
    * ```ts
    * const input = readableFrom(fd).unref();   // reads while the process runs anyway, holds it on no account
@@ -148,13 +183,13 @@ export class FdReadable extends Readable {
    * ```
    */
   unref(): this {
-    this.#channel.setRef(false);
+    channelOf(this).setRef(false);
     return this;
   }
 
   /**
-   * Undoes {@link unref} (the default): while this stream waits for data from its fd, the process
-   * stays alive, as with a socket (a paused stream does not wait).
+   * Undoes {@link unref} (the default): while this stream waits for its fd (to read, or with a
+   * write pending), the process stays alive, as with a socket (a paused stream does not wait).
    *
    * ```ts
    * const input = readableFrom(fd).unref();
@@ -162,24 +197,24 @@ export class FdReadable extends Readable {
    * ```
    */
   ref(): this {
-    this.#channel.setRef(true);
+    channelOf(this).setRef(true);
     return this;
   }
 
   /** Reads from the buffer (Node's `read()`); after {@link pause}, asking for data resumes watching the fd. */
   override read(size?: number): any {
-    if (size !== 0) this.#channel.resumeReading();
+    if (size !== 0) channelOf(this).resumeReading();
     return super.read(size);
   }
 
   /** @internal */
   override _read(): void {
-    this.#channel.wantRead();
+    channelOf(this).wantRead();
   }
 
   /** @internal */
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    const failure = this.#channel.close(); // always: del() first, then restore, then close if owned
+    const failure = channelOf(this).close(); // always: del() first, then restore, then close if owned
     callback(error ?? failure ?? null);
   }
 }
@@ -193,74 +228,39 @@ export class FdReadable extends Readable {
  * ```
  */
 export class FdWritable extends Writable {
-  readonly #channel: FdChannel;
-
   /** @internal use {@link writableTo} */
   constructor(channel: FdChannel, options: WritableOptions) {
     super(options);
-    this.#channel = channel;
-    channel.host = { push: () => false, destroy: (err) => this.destroy(err), readableListened: () => false, flowing: () => false };
-  }
-
-  /** The file descriptor written. */
-  get fd(): number {
-    return this.#channel.fd;
-  }
-
-  /** The poller the fd is registered with. */
-  get poll(): SocketPoll<any> {
-    return this.#channel.poll;
-  }
-
-  /**
-   * Lets the process exit while this stream only waits to write, like `net.Socket.unref()`: the
-   * stream still writes while the process runs for other reasons (a timer, a `ref()`ed stream).
-   * Other streams on the same poller keep their own setting.
-   *
-   * ```ts
-   * writableTo(sock).unref().write('status\n');   // written if the process lives long enough
-   * ```
-   */
-  unref(): this {
-    this.#channel.setRef(false);
-    return this;
-  }
-
-  /**
-   * Undoes {@link unref} (the default): while this stream has a write pending, the process stays
-   * alive, as with a socket.
-   *
-   * ```ts
-   * const out = writableTo(sock).unref();
-   * out.ref();   // undone: the process runs until what was written is out
-   * ```
-   */
-  ref(): this {
-    this.#channel.setRef(true);
-    return this;
+    attach(this, channel);
   }
 
   /** @internal */
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    this.#channel.write([chunk], callback);
+    channelOf(this).write([chunk], callback);
   }
 
   /** @internal */
   override _writev(chunks: { chunk: unknown; encoding: BufferEncoding }[], callback: (error?: Error | null) => void): void {
-    this.#channel.write(toBuffers(chunks), callback);
+    channelOf(this).write(toBuffers(chunks), callback);
   }
 
   /** @internal */
   override _final(callback: (error?: Error | null) => void): void {
-    this.#channel.finish(callback);
-  }
-
-  /** @internal */
-  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    const failure = this.#channel.close(); // always: del() first, then restore, then close if owned
-    callback(error ?? failure ?? null);
+    channelOf(this).finish(callback);
   }
 }
+
+export interface FdWritable {
+  /** {@inheritDoc FdReadable.fd} */
+  readonly fd: number;
+  /** {@inheritDoc FdReadable.poll} */
+  readonly poll: SocketPoll<any>;
+  /** {@inheritDoc FdReadable.unref} */
+  unref(): this;
+  /** {@inheritDoc FdReadable.ref} */
+  ref(): this;
+}
+borrow(FdWritable, FdReadable, ['fd', 'poll', 'unref', 'ref', '_destroy']);
 
 /**
  * A `stream.Duplex` over one non-blocking fd read and written (a pty, a serial port, a socket),
@@ -272,109 +272,31 @@ export class FdWritable extends Writable {
  * ```
  */
 export class FdDuplex extends Duplex {
-  readonly #channel: FdChannel;
-
   /** @internal use {@link duplexOf} */
   constructor(channel: FdChannel, options: DuplexOptions) {
     super(options);
-    this.#channel = channel;
-    channel.host = {
-      push: (chunk) => this.push(chunk),
-      destroy: (err) => this.destroy(err),
-      readableListened: () => this.listenerCount('readable') > 0,
-      flowing: () => this.readableFlowing === true,
-    };
-  }
-
-  /** The file descriptor read and written. */
-  get fd(): number {
-    return this.#channel.fd;
-  }
-
-  /** The poller the fd is registered with. */
-  get poll(): SocketPoll<any> {
-    return this.#channel.poll;
-  }
-
-  /**
-   * Stops reading and stops watching the fd: nothing is read while paused (not even to fill the
-   * buffer, as Node's streams otherwise do), so a paused stream does not keep the process alive.
-   * {@link resume}, a `read()` or a `'readable'` listener reads again.
-   */
-  override pause(): this {
-    super.pause();
-    this.#channel.pauseReading();
-    return this;
-  }
-
-  /** Resumes reading (and watching the fd). */
-  override resume(): this {
-    super.resume();
-    this.#channel.resumeReading();
-    return this;
-  }
-
-  /**
-   * Lets the process exit while this stream only waits for its fd, like `net.Socket.unref()`: the
-   * stream still delivers while the process runs for other reasons (a timer, a `ref()`ed stream).
-   * Other streams on the same poller keep their own setting.
-   *
-   * ```ts
-   * const tty = duplexOf(ptyMaster).unref();   // reads while the process runs anyway, holds it on no account
-   * tty.on('data', (chunk) => process.stdout.write(chunk));
-   * ```
-   */
-  unref(): this {
-    this.#channel.setRef(false);
-    return this;
-  }
-
-  /**
-   * Undoes {@link unref} (the default): while this stream waits for its fd (to read, or with a
-   * write pending), the process stays alive, as with a socket.
-   *
-   * ```ts
-   * const tty = duplexOf(ptyMaster).unref();
-   * tty.ref();   // undone: the process runs until the fd ends
-   * ```
-   */
-  ref(): this {
-    this.#channel.setRef(true);
-    return this;
-  }
-
-  /** Reads from the buffer (Node's `read()`); after {@link pause}, asking for data resumes watching the fd. */
-  override read(size?: number): any {
-    if (size !== 0) this.#channel.resumeReading();
-    return super.read(size);
-  }
-
-  /** @internal */
-  override _read(): void {
-    this.#channel.wantRead();
-  }
-
-  /** @internal */
-  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    this.#channel.write([chunk], callback);
-  }
-
-  /** @internal */
-  override _writev(chunks: { chunk: unknown; encoding: BufferEncoding }[], callback: (error?: Error | null) => void): void {
-    this.#channel.write(toBuffers(chunks), callback);
-  }
-
-  /** @internal */
-  override _final(callback: (error?: Error | null) => void): void {
-    this.#channel.finish(callback);
-  }
-
-  /** @internal */
-  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    const failure = this.#channel.close(); // always: del() first, then restore, then close if owned
-    callback(error ?? failure ?? null);
+    attach(this, channel);
   }
 }
+
+export interface FdDuplex {
+  /** {@inheritDoc FdReadable.fd} */
+  readonly fd: number;
+  /** {@inheritDoc FdReadable.poll} */
+  readonly poll: SocketPoll<any>;
+  /** {@inheritDoc FdReadable.pause} */
+  pause(): this;
+  /** {@inheritDoc FdReadable.resume} */
+  resume(): this;
+  /** {@inheritDoc FdReadable.unref} */
+  unref(): this;
+  /** {@inheritDoc FdReadable.ref} */
+  ref(): this;
+  /** {@inheritDoc FdReadable.read} */
+  read(size?: number): any;
+}
+borrow(FdDuplex, FdReadable, ['fd', 'poll', 'pause', 'resume', 'unref', 'ref', 'read', '_read', '_destroy']);
+borrow(FdDuplex, FdWritable, ['_write', '_writev', '_final']);
 
 /**
  * A `stream.Readable` of what `fd` delivers: read on readiness until `EAGAIN`, honouring
@@ -396,7 +318,7 @@ export class FdDuplex extends Duplex {
 export function readableFrom(fd: number, options?: FdStreamOptions): FdReadable {
   const channel = openChannel(fd, options, true, false, 'readableFrom');
   const o = streamOptions(options);
-  return new FdReadable(channel, { highWaterMark: o.highWaterMark, signal: o.signal, emitClose: true, autoDestroy: true });
+  return madeWith(new FdReadable(channel, { highWaterMark: o.highWaterMark, emitClose: true, autoDestroy: true }), options);
 }
 
 /**
@@ -415,7 +337,7 @@ export function readableFrom(fd: number, options?: FdStreamOptions): FdReadable 
 export function writableTo(fd: number, options?: FdStreamOptions): FdWritable {
   const channel = openChannel(fd, options, false, true, 'writableTo');
   const o = streamOptions(options);
-  return new FdWritable(channel, { highWaterMark: o.highWaterMark, signal: o.signal, emitClose: true, autoDestroy: true });
+  return madeWith(new FdWritable(channel, { highWaterMark: o.highWaterMark, emitClose: true, autoDestroy: true }), options);
 }
 
 /**
@@ -434,5 +356,5 @@ export function writableTo(fd: number, options?: FdStreamOptions): FdWritable {
  */
 export function duplexOf(fd: number, options?: DuplexOfOptions): FdDuplex {
   const channel = openChannel(fd, options, true, true, 'duplexOf');
-  return new FdDuplex(channel, streamOptions(options));
+  return madeWith(new FdDuplex(channel, streamOptions(options)), options);
 }

@@ -217,6 +217,23 @@ describe.each(BACKENDS)('streams over fds ($label)', ({ options }) => {
     expect(isOpen(a)).toBe(true);
   });
 
+  test.each([
+    ['readableFrom', readableFrom],
+    ['writableTo', writableTo],
+    ['duplexOf', duplexOf],
+  ] as const)('%s with an already aborted signal: an AbortError, the fd unregistered and free for a new stream', async (_name, make) => {
+    const [a] = socketpair();
+    const stream = make(a, { poll, signal: AbortSignal.abort() });
+    const [err] = (await once(stream, 'error')) as [Error];
+    expect(err.name).toBe('AbortError');
+    expect(poll.has(a)).toBe(false);
+    expect(isOpen(a)).toBe(true);
+    await closed(stream);
+    const again = make(a, { poll }); // EEXIST if the first stream had left the fd registered
+    again.destroy();
+    await closed(again);
+  });
+
   test('aborting during for await over a stream rejects the loop with an AbortError; the fd is unregistered and open', async () => {
     const [a, b] = socketpair();
     const ac = new AbortController();
