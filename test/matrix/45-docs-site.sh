@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The documentation site in headless Chromium: builds it (`pnpm run docs`: guides + API reference
-# into docs/api/), then packages/release-test/test/docs-site.mjs opens it over HTTP on 127.0.0.1
+# into docs/api/), then packages/core/scripts/check-docs-site.mjs opens it over HTTP on 127.0.0.1
 # and checks pages, search, console errors and links; screenshots in
-# packages/release-test/output/docs-site/. Skips (exit 0, saying why) without /usr/bin/chromium.
+# packages/core/output/docs-site/. Skips (exit 0, saying why) without /usr/bin/chromium.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 if [ ! -x "${CHROMIUM:-/usr/bin/chromium}" ]; then
@@ -10,4 +10,4 @@ if [ ! -x "${CHROMIUM:-/usr/bin/chromium}" ]; then
   exit 0
 fi
 pnpm run docs --output-logs=errors-only
-node packages/release-test/test/docs-site.mjs
+pnpm --filter @socketpoll/core run docs:check

@@ -1,17 +1,18 @@
 // Opens the built documentation site (docs/api, from `pnpm run docs`) in headless Chromium over
 // HTTP on 127.0.0.1: the index, the SocketPoll page, a guide and a recipe page render with no
 // console error; search finds SocketPoll and waitAsync; no link between pages is broken.
-// Screenshots go to packages/release-test/output/docs-site/.
+// Screenshots go to packages/core/output/docs-site/.
 //
-//   node test/docs-site.mjs            (exit 0: passed; 1: failed; prints why it skips)
+//   pnpm --filter @socketpoll/core run docs:check    (exit 0: passed; 1: failed; prints why it skips)
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
-import { ROOT } from './helpers.mjs';
+import { fileURLToPath } from 'node:url';
 
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const SITE = path.join(ROOT, 'docs/api');
-const OUTPUT = path.join(ROOT, 'packages/release-test/output/docs-site');
+const OUTPUT = path.join(ROOT, 'packages/core/output/docs-site');
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
