@@ -50,27 +50,24 @@ function emit(obj) {
   process.exit(0);
 }
 
-/** The npm `epoll` package (built from source), or @socketpoll/epoll for sp-epoll-dropin: the same API. */
-function epollPackage() {
-  if (system !== 'sp-epoll-dropin') return require('epoll');
+/** A workspace package by name (falls back to its sibling package folder when it is not linked). */
+function workspacePackage(name, folder) {
   try {
-    return require('@socketpoll/epoll');
+    return require(name);
   } catch (e) {
     if (e.code !== 'MODULE_NOT_FOUND') throw e;
-    return require(join(pkgRoot, '..', 'epoll'));
+    return require(join(pkgRoot, '..', folder));
   }
 }
 
-/** Loads @socketpoll/core (workspace dependency; falls back to the sibling package folder). */
+/** The npm `epoll` package (built from source), or @socketpoll/epoll for sp-epoll-dropin: the same API. */
+function epollPackage() {
+  return system === 'sp-epoll-dropin' ? workspacePackage('@socketpoll/epoll', 'epoll') : require('epoll');
+}
+
+/** Loads @socketpoll/core (scripts/compare.mjs may point a variant at another build of core). */
 function loadCore() {
-  // scripts/compare.mjs may point a variant at another build of core.
-  if (process.env.SOCKETPOLL_BENCH_CORE) return require(process.env.SOCKETPOLL_BENCH_CORE);
-  try {
-    return require('@socketpoll/core');
-  } catch (e) {
-    if (e.code !== 'MODULE_NOT_FOUND') throw e;
-    return require(join(pkgRoot, '..', 'core'));
-  }
+  return process.env.SOCKETPOLL_BENCH_CORE ? require(process.env.SOCKETPOLL_BENCH_CORE) : workspacePackage('@socketpoll/core', 'core');
 }
 
 // ---- fds and slots -------------------------------------------------------------------------------
