@@ -104,6 +104,22 @@ function installedDir(name, env = process.env) {
   }
 }
 
+/** The project a folder inside its node_modules belongs to (the part before the first `node_modules`), or undefined. */
+function projectHolding(dir) {
+  const parts = dir.split(path.sep);
+  const at = parts.indexOf('node_modules');
+  return at > 0 ? parts.slice(0, at).join(path.sep) || path.sep : undefined;
+}
+
+/** The folders whose package.json tells whether the project depends on this package. */
+function projectDirs(manager, env = process.env) {
+  // npm and pnpm set INIT_CWD to the folder they were run in. yarn 1 sets it only when it is not
+  // set already, so a yarn run from another package manager's script (or from a shell that
+  // exported it) passes on that caller's folder: look at the project holding this package too.
+  const dirs = [env.INIT_CWD, manager === 'yarn' ? projectHolding(here) : undefined].filter(Boolean);
+  return [...new Set(dirs)];
+}
+
 /** Why the project asked for this build itself, or undefined. */
 function askedFor(env = process.env) {
   if (env.SOCKETPOLL_BUILD_FROM_SOURCE === '1') return 'SOCKETPOLL_BUILD_FROM_SOURCE=1';
@@ -111,8 +127,7 @@ function askedFor(env = process.env) {
   // npm: false flags are exported as ''; `optional` is true only when every path to this package
   // is an optional dependency (core's), so '' means something depends on it outright.
   if (manager === 'npm' && env.npm_package_optional === '') return 'the project depends on it (not only through @socketpoll/core)';
-  const project = env.INIT_CWD;
-  if (project) {
+  for (const project of projectDirs(manager, env)) {
     try {
       const pkg = JSON.parse(fs.readFileSync(path.join(project, 'package.json'), 'utf8'));
       for (const field of ['dependencies', 'devDependencies', 'optionalDependencies']) {
