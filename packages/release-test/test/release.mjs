@@ -101,9 +101,14 @@ function uplinkFromNpm() {
   return { uplink, cafile };
 }
 
-/** The caller's environment without any package manager's settings (npm_config_*, PNPM_*, …). */
+/**
+ * The caller's environment without any package manager's settings (npm_config_*, PNPM_*, …) and
+ * without the INIT_CWD a calling `pnpm test` sets: npm and pnpm replace it with their own folder,
+ * but yarn 1 passes an inherited one on to install scripts, so the yarn steps would see the
+ * workspace's folder or none depending on how this test was started. The step that needs one sets it.
+ */
 function environmentWithoutPackageManagers() {
-  return Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(npm_|pnpm_|yarn_|corepack_)/i.test(key)));
+  return Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(npm_|pnpm_|yarn_|corepack_)/i.test(key) && key !== 'INIT_CWD'));
 }
 
 let clientEnv; // set once the registry's port is known
@@ -518,31 +523,26 @@ try {
     });
   }
 
-  // yarn 1 in these steps gets a cache of its own: with the run's shared cache, which the earlier
-  // yarn installs filled, `yarn install --force` did not run the source package's install script
-  // again after every earlier step had run (each step alone passed).
-  const ownYarnCache = (client, dir) => (client === 'yarn' ? { ...clientEnv, YARN_CACHE_FOLDER: path.join(dir, '.yarn-cache') } : clientEnv);
-
   // Installed with its install script not run: the loader's advice names the project's package
-  // manager and its rebuild command, which then builds it.
-  // yarn 1 is left out here: in a full run of this test (after every earlier yarn install) its
-  // `yarn install --force` did not run the source package's install script again, though the same
-  // steps passed when run alone; its advice is not proven yet.
+  // manager and its rebuild command, which then builds it. yarn 1 runs it with INIT_CWD naming
+  // another project (this workspace), as when it is run from another package manager's script or a
+  // shell that exported INIT_CWD: yarn keeps that value, and the build must not depend on it.
   const scriptsSkipped = {
     npm: [...direct.npm[1], '--ignore-scripts'],
+    yarn: [...direct.yarn[1], '--ignore-scripts'],
   };
   const rebuildCommand = { npm: `npm rebuild ${SOURCE_PACKAGE}`, yarn: 'yarn install --force' };
   for (const [client, args] of Object.entries(scriptsSkipped)) {
     await step(`${client} with --ignore-scripts: the loader's advice gives \`${rebuildCommand[client]}\`, which builds it`, () => {
       const dir = project(`unbuilt-${client}`);
-      const env = ownYarnCache(client, dir);
-      ok(direct[client][0], args, dir, env);
+      ok(direct[client][0], args, dir);
       assert.equal(sourceState(dir).built, undefined);
-      const r = run(process.execPath, ['-e', pollScript], { cwd: dir, env });
+      const r = run(process.execPath, ['-e', pollScript], { cwd: dir, env: clientEnv });
       assert.notEqual(r.status, 0, r.output);
       const advised = new RegExp(`${SOURCE_PACKAGE}: installed but not built \\(install scripts skipped\\?\\): run \`([^\`]+)\``).exec(r.output)?.[1];
       assert.equal(advised, rebuildCommand[client], r.output);
       const [cmd, ...rest] = advised.split(' ');
+      const env = cmd === 'yarn' ? { ...clientEnv, INIT_CWD: ROOT } : clientEnv;
       ok(cmd === 'yarn' ? direct.yarn[0] : cmd, cmd === 'yarn' ? [...rest, '--non-interactive', `--registry=${url}`] : rest, dir, env);
       assert.deepEqual(sourceState(dir).built, sourceBackends);
       assert.equal(ok(process.execPath, ['-e', pollScript], dir).trim(), 'poll');
@@ -555,19 +555,19 @@ try {
   const coreOnly = {
     npm: ['npm', ['install', '--no-audit', '--no-fund', `@socketpoll/core@${released}`]],
     pnpm: ['pnpm', ['add', `@socketpoll/core@${released}`]],
-  }; // yarn 1: see scriptsSkipped above
+    yarn: [path.join(BIN, 'yarn'), ['add', '--non-interactive', '--no-progress', `--registry=${url}`, `@socketpoll/core@${released}`]],
+  };
   for (const [client, [command, args]] of Object.entries(coreOnly)) {
     await step(`${client}: core alone, then backend: 'poll': the advice's two commands (add the source package, rebuild it) give poll`, () => {
       const dir = project(`poll-later-${client}`);
-      const env = ownYarnCache(client, dir);
-      ok(command, args, dir, env);
-      const r = run(process.execPath, ['-e', pollScript], { cwd: dir, env });
+      ok(command, args, dir);
+      const r = run(process.execPath, ['-e', pollScript], { cwd: dir, env: clientEnv });
       assert.notEqual(r.status, 0, r.output);
       const advised = new RegExp(`${SOURCE_PACKAGE}: installed but not built[^\\n]*?Add it to your dependencies and build it: \`([^\`]+)\`, then \`([^\`]+)\``).exec(r.output);
       assert.ok(advised, r.output);
       for (const line of advised.slice(1)) {
         const [cmd, ...rest] = line.split(' ');
-        ok(cmd === 'yarn' ? direct.yarn[0] : cmd, cmd === 'yarn' ? [...rest, '--non-interactive', `--registry=${url}`] : rest, dir, env);
+        ok(cmd === 'yarn' ? direct.yarn[0] : cmd, cmd === 'yarn' ? [...rest, '--non-interactive', `--registry=${url}`] : rest, dir);
       }
       assert.deepEqual(sourceState(dir).built, sourceBackends, `after ${advised[1]} and ${advised[2]}`);
       assert.equal(ok(process.execPath, ['-e', pollScript], dir).trim(), 'poll');
