@@ -92,7 +92,8 @@ const realDir = (dir) => {
 function installedDir(name, env = process.env) {
   const from = [here];
   try {
-    const core = require.resolve('@socketpoll/core/package.json', { paths: [env.INIT_CWD, here].filter(Boolean) });
+    const project = projectDirs(packageManager(env.npm_config_user_agent), env);
+    const core = require.resolve('@socketpoll/core/package.json', { paths: [...project, here] });
     from.push(realDir(path.dirname(core)));
   } catch {
     // core is not installed (this package was installed by itself)
@@ -111,12 +112,12 @@ function projectHolding(dir) {
   return at > 0 ? parts.slice(0, at).join(path.sep) || path.sep : undefined;
 }
 
-/** The folders whose package.json tells whether the project depends on this package. */
+/** The folders of the project this install is for: their package.json and node_modules tell what it depends on. */
 function projectDirs(manager, env = process.env) {
   // npm and pnpm set INIT_CWD to the folder they were run in. yarn 1 sets it only when it is not
   // set already, so a yarn run from another package manager's script (or from a shell that
-  // exported it) passes on that caller's folder: look at the project holding this package too.
-  const dirs = [env.INIT_CWD, manager === 'yarn' ? projectHolding(here) : undefined].filter(Boolean);
+  // exported it) passes on that caller's folder: the project holding this package comes first.
+  const dirs = (manager === 'yarn' ? [projectHolding(here), env.INIT_CWD] : [env.INIT_CWD]).filter(Boolean);
   return [...new Set(dirs)];
 }
 
