@@ -4,7 +4,8 @@
 // made through configfs; the kernel numbers its lines from a base (512 here, as on current
 // Raspberry Pi kernels); onoff exports line 3 as an input with edge "both", and each pull-up or
 // pull-down written to the simulator is an edge: the kernel wakes EPOLLPRI on the line's `value`
-// file, @socketpoll/epoll calls onoff's handler, onoff reads the value and calls the watcher.
+// file, @socketpoll/epoll calls onoff's handler, onoff reads the value and calls the watcher, and
+// only then comes the next edge.
 //   node onoff-gpio.cjs <folder holding node_modules/onoff, whose epoll is the drop-in>
 // Also run with LAB_WORKER=1 (the whole program inside a worker_threads Worker).
 const fs = require('node:fs');
@@ -37,21 +38,25 @@ async function main(label) {
   pull(LINE, 'pull-down');
   const accessible = Gpio.accessible;
   const button = new Gpio(base + LINE, 'in', 'both');
+  // One edge at a time: each pull waits for the callback of the one before, so every edge is a
+  // notification of its own (sysfs reports a change since the last read, so edges that came faster
+  // than the reads would be one callback with the latest value; a slow machine must not fail).
   const values = [];
-  let done;
-  const all = new Promise((resolve) => (done = resolve));
+  let edgeSeen = () => {};
   button.watch((err, value) => {
     if (err) throw err;
     values.push(value);
-    if (values.length === EDGES.length) done();
+    edgeSeen();
   });
   for (const how of EDGES) {
-    await new Promise((r) => setTimeout(r, 50));
+    const before = values.length;
+    const seen = new Promise((resolve) => (edgeSeen = resolve));
     pull(LINE, how);
+    const timer = setTimeout(() => edgeSeen(), 10000);
+    await seen;
+    clearTimeout(timer);
+    if (values.length === before) break; // no callback within 10 s: reported below
   }
-  const timer = setTimeout(() => done(), 10000);
-  await all;
-  clearTimeout(timer);
   button.unexport();
   const expected = EDGES.map((how) => (how === 'pull-up' ? 1 : 0));
   const ok = accessible === true && JSON.stringify(values) === JSON.stringify(expected);
