@@ -27,27 +27,33 @@
 
 #include <cerrno>
 #include <cstdint>
+#include <string>
 
 #ifndef IOV_MAX
 #define IOV_MAX 1024
 #endif
 
 namespace socketpoll {
-namespace {
-
-Napi::Value Result(const Napi::CallbackInfo& info, double value) {
-  return Napi::Number::New(info.Env(), value);
-}
-
-Napi::Value Invalid(const Napi::CallbackInfo& info) {
-  Napi::TypeError::New(info.Env(), "fd I/O: invalid arguments").ThrowAsJavaScriptException();
-  return info.Env().Undefined();
-}
 
 bool GetFd(const Napi::CallbackInfo& info, int* fd) {
   if (info.Length() < 1 || !info[0].IsNumber()) return false;
   *fd = info[0].As<Napi::Number>().Int32Value();
   return *fd >= 0;
+}
+
+Napi::Value Result(const Napi::CallbackInfo& info, double value) {
+  return Napi::Number::New(info.Env(), value);
+}
+
+Napi::Value InvalidArguments(const Napi::CallbackInfo& info, const char* area) {
+  Napi::TypeError::New(info.Env(), std::string(area) + ": invalid arguments").ThrowAsJavaScriptException();
+  return info.Env().Undefined();
+}
+
+namespace {
+
+Napi::Value Invalid(const Napi::CallbackInfo& info) {
+  return InvalidArguments(info, "fd I/O");
 }
 
 // buffer, offset, length at info[1..3], checked against the buffer's size.
@@ -173,16 +179,15 @@ Napi::Value ReadyNow(const Napi::CallbackInfo& info) {
   return Result(info, bits);
 }
 
+const ExportedFunction kFunctions[] = {
+    Exported<ReadyNow>("readyNow"), Exported<FdStatus>("fdStatus"), Exported<SetNonBlocking>("setNonBlocking"),
+    Exported<ReadInto>("readInto"), Exported<WriteFrom>("writeFrom"), Exported<WriteChunks>("writeChunks"),
+    Exported<ShutdownWrite>("shutdownWrite")};
+
 }  // namespace
 
 void RegisterFdIo(Napi::Env env, Napi::Object exports) {
-  exports.Set("readyNow", Napi::Function::New<ReadyNow>(env, "readyNow"));
-  exports.Set("fdStatus", Napi::Function::New<FdStatus>(env, "fdStatus"));
-  exports.Set("setNonBlocking", Napi::Function::New<SetNonBlocking>(env, "setNonBlocking"));
-  exports.Set("readInto", Napi::Function::New<ReadInto>(env, "readInto"));
-  exports.Set("writeFrom", Napi::Function::New<WriteFrom>(env, "writeFrom"));
-  exports.Set("writeChunks", Napi::Function::New<WriteChunks>(env, "writeChunks"));
-  exports.Set("shutdownWrite", Napi::Function::New<ShutdownWrite>(env, "shutdownWrite"));
+  ExportFunctions(env, exports, kFunctions);
 }
 
 }  // namespace socketpoll

@@ -24,6 +24,8 @@
 //   serialClose(fd) -> 0 | -errno
 #include "serial.h"
 
+#include "fd_io.h"
+
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
@@ -202,13 +204,8 @@ int ApplyWithRate(int fd, struct termios* t, uint32_t rate) {
 
 // ---- JS glue ----------------------------------------------------------------------------------
 
-Napi::Value Result(const Napi::CallbackInfo& info, double value) {
-  return Napi::Number::New(info.Env(), value);
-}
-
 Napi::Value Invalid(const Napi::CallbackInfo& info) {
-  Napi::TypeError::New(info.Env(), "serial: invalid arguments").ThrowAsJavaScriptException();
-  return info.Env().Undefined();
+  return InvalidArguments(info, "serial");
 }
 
 // info[i] as an int32 (numbers only); false otherwise.
@@ -218,11 +215,12 @@ bool Int(const Napi::CallbackInfo& info, size_t i, int32_t* out) {
   return true;
 }
 
-bool Fd(const Napi::CallbackInfo& info, int* fd) {
-  int32_t v;
-  if (!Int(info, 0, &v) || v < 0) return false;
-  *fd = v;
-  return true;
+// A JS function (fd) -> op(fd): a count, 0 or -errno.
+template <double (*op)(int fd)>
+Napi::Value WithFd(const Napi::CallbackInfo& info) {
+  int fd;
+  if (!GetFd(info, &fd)) return Invalid(info);
+  return Result(info, op(fd));
 }
 
 void CloseOnTeardown(void* arg) {
@@ -257,7 +255,7 @@ Napi::Value SerialOpen(const Napi::CallbackInfo& info) {
 
 Napi::Value SerialClose(const Napi::CallbackInfo& info) {
   int fd;
-  if (!Fd(info, &fd)) return Invalid(info);
+  if (!GetFd(info, &fd)) return Invalid(info);
   napi_remove_env_cleanup_hook(info.Env(), CloseOnTeardown, HookArg(fd));
   // Not retried on EINTR: the fd is released either way (POSIX leaves it unspecified; Linux and
   // macOS free it).
@@ -267,7 +265,7 @@ Napi::Value SerialClose(const Napi::CallbackInfo& info) {
 Napi::Value SerialConfigure(const Napi::CallbackInfo& info) {
   int fd;
   int32_t rate, data_bits, stop_bits, parity, flags;
-  if (!Fd(info, &fd) || !Int(info, 1, &rate) || !Int(info, 2, &data_bits) || !Int(info, 3, &stop_bits) ||
+  if (!GetFd(info, &fd) || !Int(info, 1, &rate) || !Int(info, 2, &data_bits) || !Int(info, 3, &stop_bits) ||
       !Int(info, 4, &parity) || !Int(info, 5, &flags) || rate <= 0) {
     return Invalid(info);
   }
@@ -328,28 +326,26 @@ Napi::Value SerialConfigure(const Napi::CallbackInfo& info) {
 Napi::Value SerialSetBaudRate(const Napi::CallbackInfo& info) {
   int fd;
   int32_t rate;
-  if (!Fd(info, &fd) || !Int(info, 1, &rate) || rate <= 0) return Invalid(info);
+  if (!GetFd(info, &fd) || !Int(info, 1, &rate) || rate <= 0) return Invalid(info);
   struct termios t;
   if (tcgetattr(fd, &t) < 0) return Result(info, -errno);
   return Result(info, ApplyWithRate(fd, &t, static_cast<uint32_t>(rate)));
 }
 
-Napi::Value SerialGetBaudRate(const Napi::CallbackInfo& info) {
-  int fd;
-  if (!Fd(info, &fd)) return Invalid(info);
+double GetBaudRate(int fd) {
 #if defined(SOCKETPOLL_HAVE_TERMIOS2)
   KernelTermios2 t2;
-  if (ioctl(fd, SOCKETPOLL_TCGETS2, &t2) < 0) return Result(info, -errno);
-  if (t2.c_ospeed != 0 || (t2.c_cflag & kCbaud) == kBother) return Result(info, t2.c_ospeed);
+  if (ioctl(fd, SOCKETPOLL_TCGETS2, &t2) < 0) return -errno;
+  if (t2.c_ospeed != 0 || (t2.c_cflag & kCbaud) == kBother) return t2.c_ospeed;
 #endif
   struct termios t;
-  if (tcgetattr(fd, &t) < 0) return Result(info, -errno);
+  if (tcgetattr(fd, &t) < 0) return -errno;
   speed_t code = cfgetospeed(&t);
 #if defined(__linux__)
-  return Result(info, RateOfCode(code));
+  return RateOfCode(code);
 #else
   (void)RateOfCode;
-  return Result(info, static_cast<double>(code));  // the BSDs and macOS: speed_t is the rate
+  return static_cast<double>(code);  // the BSDs and macOS: speed_t is the rate
 #endif
 }
 
@@ -363,7 +359,7 @@ int Ioctl(int fd, unsigned long request, void* arg) {
 Napi::Value SerialSetModem(const Napi::CallbackInfo& info) {
   int fd;
   int32_t dtr, rts, cts, dsr, brk;
-  if (!Fd(info, &fd) || !Int(info, 1, &dtr) || !Int(info, 2, &rts) || !Int(info, 3, &cts) || !Int(info, 4, &dsr) ||
+  if (!GetFd(info, &fd) || !Int(info, 1, &dtr) || !Int(info, 2, &rts) || !Int(info, 3, &cts) || !Int(info, 4, &dsr) ||
       !Int(info, 5, &brk)) {
     return Invalid(info);
   }
@@ -382,12 +378,10 @@ Napi::Value SerialSetModem(const Napi::CallbackInfo& info) {
   return Result(info, r);
 }
 
-Napi::Value SerialGetModem(const Napi::CallbackInfo& info) {
-  int fd;
-  if (!Fd(info, &fd)) return Invalid(info);
+double GetModem(int fd) {
   int bits = 0;
   int r = Ioctl(fd, TIOCMGET, &bits);
-  if (r < 0) return Result(info, r);
+  if (r < 0) return r;
   int out = 0;
   if (bits & TIOCM_CTS) out |= 1;
   if (bits & TIOCM_DSR) out |= 2;
@@ -395,41 +389,36 @@ Napi::Value SerialGetModem(const Napi::CallbackInfo& info) {
   if (bits & TIOCM_RNG) out |= 8;
   if (bits & TIOCM_DTR) out |= 16;
   if (bits & TIOCM_RTS) out |= 32;
-  return Result(info, out);
+  return out;
 }
 
-Napi::Value SerialFlush(const Napi::CallbackInfo& info) {
-  int fd;
-  if (!Fd(info, &fd)) return Invalid(info);
-  return Result(info, tcflush(fd, TCIOFLUSH) < 0 ? -errno : 0);
+double Flush(int fd) {
+  return tcflush(fd, TCIOFLUSH) < 0 ? -errno : 0;
 }
 
-Napi::Value SerialOutputPending(const Napi::CallbackInfo& info) {
-  int fd;
-  if (!Fd(info, &fd)) return Invalid(info);
+double OutputPending(int fd) {
   int queued = 0;
   int r = Ioctl(fd, TIOCOUTQ, &queued);
-  if (r < 0) return Result(info, r);
+  if (r < 0) return r;
 #if defined(__linux__) && defined(TIOCSERGETLSR) && defined(TIOCSER_TEMT)
   // The UART's own FIFO and shift register are not in TIOCOUTQ. Drivers without it (a pty) refuse.
   unsigned int lsr = 0;
   if (queued == 0 && Ioctl(fd, TIOCSERGETLSR, &lsr) == 0 && !(lsr & TIOCSER_TEMT)) queued = 1;
 #endif
-  return Result(info, queued);
+  return queued;
 }
+
+const ExportedFunction kFunctions[] = {
+    Exported<SerialOpen>("serialOpen"), Exported<SerialClose>("serialClose"),
+    Exported<SerialConfigure>("serialConfigure"), Exported<SerialSetBaudRate>("serialSetBaudRate"),
+    Exported<WithFd<GetBaudRate>>("serialGetBaudRate"), Exported<SerialSetModem>("serialSetModem"),
+    Exported<WithFd<GetModem>>("serialGetModem"), Exported<WithFd<Flush>>("serialFlush"),
+    Exported<WithFd<OutputPending>>("serialOutputPending")};
 
 }  // namespace
 
 void RegisterSerial(Napi::Env env, Napi::Object exports) {
-  exports.Set("serialOpen", Napi::Function::New<SerialOpen>(env, "serialOpen"));
-  exports.Set("serialClose", Napi::Function::New<SerialClose>(env, "serialClose"));
-  exports.Set("serialConfigure", Napi::Function::New<SerialConfigure>(env, "serialConfigure"));
-  exports.Set("serialSetBaudRate", Napi::Function::New<SerialSetBaudRate>(env, "serialSetBaudRate"));
-  exports.Set("serialGetBaudRate", Napi::Function::New<SerialGetBaudRate>(env, "serialGetBaudRate"));
-  exports.Set("serialSetModem", Napi::Function::New<SerialSetModem>(env, "serialSetModem"));
-  exports.Set("serialGetModem", Napi::Function::New<SerialGetModem>(env, "serialGetModem"));
-  exports.Set("serialFlush", Napi::Function::New<SerialFlush>(env, "serialFlush"));
-  exports.Set("serialOutputPending", Napi::Function::New<SerialOutputPending>(env, "serialOutputPending"));
+  ExportFunctions(env, exports, kFunctions);
 }
 
 }  // namespace socketpoll
