@@ -3,104 +3,79 @@
 import { ReadlineParser } from '@serialport/parser-readline';
 import { SocketPoll } from '@socketpoll/core';
 import * as fs from 'node:fs';
-import { SerialPort, SocketPollBinding } from '../src';
-import { describeWithSocat, openPeer, pattern, ptyPair, readExactly, sleep, writeAll } from './helpers/pty';
-
-function openPort(options: ConstructorParameters<typeof SerialPort>[0]): Promise<SerialPort> {
-  return new Promise((resolve, reject) => {
-    const port = new SerialPort(options, (err) => (err ? reject(err) : resolve(port)));
-  });
-}
-
-function closePort(port: SerialPort): Promise<void> {
-  return new Promise((resolve, reject) => port.close((err) => (err ? reject(err) : resolve())));
-}
+import { SocketPollBinding } from '../src';
+import { describeWithSocat, openPeer, pattern, ptyPair, readExactly, sleep, withBindingPort, withSerialPort, writeAll } from './helpers/pty';
 
 function threads(): number {
   return fs.readdirSync('/proc/self/task').length;
 }
 
 describeWithSocat('data over a pty pair', () => {
-  test('1 MiB each way at once, byte-exact', async () => {
-    const pair = await ptyPair();
-    const port = await openPort({ path: pair.a, baudRate: 115200 });
-    const peer = openPeer(pair.b);
-    const SIZE = 1 << 20;
-    const toPort = pattern(SIZE, 1);
-    const fromPort = pattern(SIZE, 2);
-    const received: Buffer[] = [];
-    let got = 0;
-    const allIn = new Promise<void>((resolve) => {
-      port.on('data', (chunk: Buffer) => {
-        received.push(chunk);
-        got += chunk.length;
-        if (got >= SIZE) resolve();
+  test('1 MiB each way at once, byte-exact', () =>
+    withSerialPort({ baudRate: 115200 }, async (port, peer) => {
+      const SIZE = 1 << 20;
+      const toPort = pattern(SIZE, 1);
+      const fromPort = pattern(SIZE, 2);
+      const received: Buffer[] = [];
+      let got = 0;
+      const allIn = new Promise<void>((resolve) => {
+        port.on('data', (chunk: Buffer) => {
+          received.push(chunk);
+          got += chunk.length;
+          if (got >= SIZE) resolve();
+        });
       });
-    });
-    // The port writes 1 MiB in 16 KiB writes, honouring write() === false.
-    let sawBackpressure = false;
-    const portWrites = (async () => {
-      for (let off = 0; off < SIZE; off += 16384) {
-        if (!port.write(fromPort.subarray(off, off + 16384))) {
-          sawBackpressure = true;
-          await new Promise((resolve) => port.once('drain', resolve));
+      // The port writes 1 MiB in 16 KiB writes, honouring write() === false.
+      let sawBackpressure = false;
+      const portWrites = (async () => {
+        for (let off = 0; off < SIZE; off += 16384) {
+          if (!port.write(fromPort.subarray(off, off + 16384))) {
+            sawBackpressure = true;
+            await new Promise((resolve) => port.once('drain', resolve));
+          }
         }
+      })();
+      const [peerGot] = await Promise.all([readExactly(peer, SIZE, 60_000), writeAll(peer, toPort, 60_000), allIn, portWrites]);
+      expect(Buffer.concat(received).equals(toPort)).toBe(true);
+      expect(peerGot.equals(fromPort)).toBe(true);
+      expect(sawBackpressure).toBe(true);
+  }));
+
+  test('a write waits while the other end does not read, and completes when it does', () =>
+    withBindingPort({ baudRate: 115200 }, async (port, peer, pair) => {
+      pair.proc.kill('SIGSTOP'); // socat stops moving bytes: the pty fills up
+      const data = pattern(256 * 1024, 3);
+      let done = false;
+      const write = port.write(data).then(() => {
+        done = true;
+      });
+      await sleep(300);
+      expect(done).toBe(false); // waiting for POLL_WRITE, not spinning and not dropping bytes
+      pair.proc.kill('SIGCONT');
+      const [got] = await Promise.all([readExactly(peer, data.length), write]);
+      expect(got.equals(data)).toBe(true);
+  }));
+
+  test('lines through the readline parser', () =>
+    withSerialPort({ baudRate: 9600 }, async (port, peer) => {
+      const lines: string[] = [];
+      const parser = port.pipe(new ReadlineParser({ delimiter: '\r\n' }));
+      const want = Array.from({ length: 200 }, (_, i) => `line ${i} ${'x'.repeat(i % 50)}`);
+      const allLines = new Promise<void>((resolve) =>
+        parser.on('data', (line: string) => {
+          lines.push(line);
+          if (lines.length === want.length) resolve();
+        }),
+      );
+      // Sent in uneven pieces, so lines are split across reads.
+      const text = Buffer.from(want.map((l) => `${l}\r\n`).join(''));
+      for (let off = 0; off < text.length; off += 37) {
+        await writeAll(peer, text.subarray(off, off + 37));
+        if (off % 370 === 0) await sleep(1);
       }
-    })();
-    const [peerGot] = await Promise.all([readExactly(peer, SIZE, 60_000), writeAll(peer, toPort, 60_000), allIn, portWrites]);
-    expect(Buffer.concat(received).equals(toPort)).toBe(true);
-    expect(peerGot.equals(fromPort)).toBe(true);
-    expect(sawBackpressure).toBe(true);
-    await closePort(port);
-    fs.closeSync(peer);
-    await pair.kill();
-  });
-
-  test('a write waits while the other end does not read, and completes when it does', async () => {
-    const pair = await ptyPair();
-    const port = await SocketPollBinding.open({ path: pair.a, baudRate: 115200 });
-    const peer = openPeer(pair.b);
-    pair.proc.kill('SIGSTOP'); // socat stops moving bytes: the pty fills up
-    const data = pattern(256 * 1024, 3);
-    let done = false;
-    const write = port.write(data).then(() => {
-      done = true;
-    });
-    await sleep(300);
-    expect(done).toBe(false); // waiting for POLL_WRITE, not spinning and not dropping bytes
-    pair.proc.kill('SIGCONT');
-    const [got] = await Promise.all([readExactly(peer, data.length), write]);
-    expect(got.equals(data)).toBe(true);
-    await port.close();
-    fs.closeSync(peer);
-    await pair.kill();
-  });
-
-  test('lines through the readline parser', async () => {
-    const pair = await ptyPair();
-    const port = await openPort({ path: pair.a, baudRate: 9600 });
-    const peer = openPeer(pair.b);
-    const lines: string[] = [];
-    const parser = port.pipe(new ReadlineParser({ delimiter: '\r\n' }));
-    const want = Array.from({ length: 200 }, (_, i) => `line ${i} ${'x'.repeat(i % 50)}`);
-    const allLines = new Promise<void>((resolve) =>
-      parser.on('data', (line: string) => {
-        lines.push(line);
-        if (lines.length === want.length) resolve();
-      }),
-    );
-    // Sent in uneven pieces, so lines are split across reads.
-    const text = Buffer.from(want.map((l) => `${l}\r\n`).join(''));
-    for (let off = 0; off < text.length; off += 37) {
-      await writeAll(peer, text.subarray(off, off + 37));
-      if (off % 370 === 0) await sleep(1);
-    }
-    await allLines;
-    expect(lines).toEqual(want);
-    await closePort(port);
-    fs.closeSync(peer);
-    await pair.kill();
-  });
+      await allLines;
+      expect(lines).toEqual(want);
+  }));
 
   test('100 ports on one poller, no thread per port', async () => {
     const poll = new SocketPoll();

@@ -4,7 +4,7 @@
 // bits and parity are read back on a real UART (test/lab).
 import * as fs from 'node:fs';
 import { SocketPollBinding } from '../src';
-import { describeWithSocat, openPeer, ptyPair, stty } from './helpers/pty';
+import { describeWithSocat, ptyPair, stty, withBindingPort } from './helpers/pty';
 
 const linux = process.platform === 'linux';
 
@@ -83,47 +83,37 @@ describeWithSocat('open options read back from the driver', () => {
     await pair.kill();
   });
 
-  test('flush() discards input not read yet', async () => {
-    const pair = await ptyPair();
-    const port = await SocketPollBinding.open({ path: pair.a, baudRate: 115200 });
-    const peer = openPeer(pair.b);
-    fs.writeSync(peer, 'stale');
-    await new Promise((r) => setTimeout(r, 150)); // socat relays them into the port's input queue
-    await port.flush();
-    fs.writeSync(peer, 'fresh');
-    const r = await port.read(Buffer.alloc(32), 0, 32);
-    expect(r.buffer.toString('utf8', 0, r.bytesRead)).toBe('fresh');
-    await port.close();
-    fs.closeSync(peer);
-    await pair.kill();
-  });
+  test('flush() discards input not read yet', () =>
+    withBindingPort({ baudRate: 115200 }, async (port, peer) => {
+      fs.writeSync(peer, 'stale');
+      await new Promise((r) => setTimeout(r, 150)); // socat relays them into the port's input queue
+      await port.flush();
+      fs.writeSync(peer, 'fresh');
+      const r = await port.read(Buffer.alloc(32), 0, 32);
+      expect(r.buffer.toString('utf8', 0, r.bytesRead)).toBe('fresh');
+  }));
 
-  test('drain() waits for the write in progress', async () => {
-    const pair = await ptyPair();
-    const port = await SocketPollBinding.open({ path: pair.a, baudRate: 115200 });
-    const peer = openPeer(pair.b);
-    pair.proc.kill('SIGSTOP');
-    const order: string[] = [];
-    const write = port.write(Buffer.alloc(200 * 1024, 7)).then(() => order.push('write'));
-    const drain = port.drain().then(() => order.push('drain'));
-    await new Promise((r) => setTimeout(r, 200));
-    expect(order).toEqual([]); // neither: the write cannot finish while the pty is full
-    pair.proc.kill('SIGCONT');
-    const reader = (async () => {
-      const buf = Buffer.alloc(65536);
-      let total = 0;
-      while (total < 200 * 1024) {
-        try {
-          total += fs.readSync(peer, buf);
-        } catch {
-          await new Promise((r) => setTimeout(r, 2));
+  test('drain() waits for the write in progress', () =>
+    withBindingPort({ baudRate: 115200 }, async (port, peer, pair) => {
+      pair.proc.kill('SIGSTOP');
+      const order: string[] = [];
+      const write = port.write(Buffer.alloc(200 * 1024, 7)).then(() => order.push('write'));
+      const drain = port.drain().then(() => order.push('drain'));
+      await new Promise((r) => setTimeout(r, 200));
+      expect(order).toEqual([]); // neither: the write cannot finish while the pty is full
+      pair.proc.kill('SIGCONT');
+      const reader = (async () => {
+        const buf = Buffer.alloc(65536);
+        let total = 0;
+        while (total < 200 * 1024) {
+          try {
+            total += fs.readSync(peer, buf);
+          } catch {
+            await new Promise((r) => setTimeout(r, 2));
+          }
         }
-      }
-    })();
-    await Promise.all([write, drain, reader]);
-    expect(order).toEqual(['write', 'drain']);
-    await port.close();
-    fs.closeSync(peer);
-    await pair.kill();
-  });
+      })();
+      await Promise.all([write, drain, reader]);
+      expect(order).toEqual(['write', 'drain']);
+  }));
 });

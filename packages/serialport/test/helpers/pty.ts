@@ -3,9 +3,11 @@
  * the port under test opens `a`; the test reads and writes `b` itself (a plain non-blocking fd).
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { SerialPort, type SerialPortOpenOptions, SocketPollBinding, type SocketPollOpenOptions, type SocketPollPort } from '../../src';
 
 export interface PtyPair {
   a: string;
@@ -68,6 +70,34 @@ export function openPeer(p: string): number {
   return fs.openSync(p, fs.constants.O_RDWR | fs.constants.O_NOCTTY | fs.constants.O_NONBLOCK);
 }
 
+/** What a test does with the port under test on `a`, the device end `b` open as `peer`, and the pair. */
+export type PortTest<P> = (port: P, peer: number, pair: PtyPair) => Promise<void>;
+
+async function withPortAndPeer<P>(open: (path: string) => Promise<P>, close: (port: P) => Promise<void>, run: PortTest<P>): Promise<void> {
+  const pair = await ptyPair();
+  const port = await open(pair.a);
+  const peer = openPeer(pair.b);
+  await run(port, peer, pair);
+  await close(port);
+  fs.closeSync(peer);
+  await pair.kill();
+}
+
+/** Runs `run` on a SocketPollBinding port opened on a fresh pair with `options`; then closes the port, the peer and the pair. */
+export function withBindingPort(options: Omit<SocketPollOpenOptions, 'path'>, run: PortTest<SocketPollPort>): Promise<void> {
+  return withPortAndPeer((p) => SocketPollBinding.open({ ...options, path: p }), (port) => port.close(), run);
+}
+
+/** The same with a SerialPort stream. */
+export function withSerialPort(options: Omit<SerialPortOpenOptions, 'path'>, run: PortTest<SerialPort>): Promise<void> {
+  const open = (p: string) =>
+    new Promise<SerialPort>((resolve, reject) => {
+      const port: SerialPort = new SerialPort({ ...options, path: p }, (err) => (err ? reject(err) : resolve(port)));
+    });
+  const close = (port: SerialPort) => new Promise<void>((resolve, reject) => port.close((err) => (err ? reject(err) : resolve())));
+  return withPortAndPeer(open, close, run);
+}
+
 /** The open fds of this process. */
 export function openFds(): number {
   return fs.readdirSync('/proc/self/fd').length;
@@ -117,15 +147,10 @@ export async function writeAll(fd: number, data: Buffer, timeoutMs = 30_000): Pr
   }
 }
 
-/** Deterministic bytes: every position differs from its neighbours, so a lost or moved byte shows. */
+/**
+ * `size` deterministic pseudo-random bytes (SHAKE-256 of the seed), every byte value included (a raw
+ * port must pass '\n' and '\r' untranslated): a lost, moved or rewritten byte shows.
+ */
 export function pattern(size: number, seed: number): Buffer {
-  const b = Buffer.alloc(size);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < size; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    b[i] = x & 0xff;
-  }
-  return b;
+  return createHash('shake256', { outputLength: size }).update(`pattern ${seed}`).digest();
 }
