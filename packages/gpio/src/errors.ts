@@ -49,32 +49,24 @@ export class LineNotFoundError extends GpioError {
   }
 }
 
-/** Settings that do not go together, or a bad setting value (`code: 'ERR_GPIO_INCOMPATIBLE_FLAGS'`). */
-export class IncompatibleFlagsError extends GpioError {
-  /** @internal */
-  constructor(message: string) {
-    super('ERR_GPIO_INCOMPATIBLE_FLAGS', message);
-    this.name = 'IncompatibleFlagsError';
-  }
+/** A GpioError class whose every instance has this `name` and this `code`; its argument is the message. */
+function fixedCodeError(name: string, code: string): new (message: string) => GpioError {
+  return class extends GpioError {
+    constructor(message: string) {
+      super(code, message);
+      this.name = name;
+    }
+  };
 }
+
+/** Settings that do not go together, or a bad setting value (`code: 'ERR_GPIO_INCOMPATIBLE_FLAGS'`). */
+export class IncompatibleFlagsError extends fixedCodeError('IncompatibleFlagsError', 'ERR_GPIO_INCOMPATIBLE_FLAGS') {}
 
 /** A value read or written for a line that the request does not hold (`code: 'ERR_GPIO_LINE_NOT_REQUESTED'`). */
-export class LineNotRequestedError extends GpioError {
-  /** @internal */
-  constructor(message: string) {
-    super('ERR_GPIO_LINE_NOT_REQUESTED', message);
-    this.name = 'LineNotRequestedError';
-  }
-}
+export class LineNotRequestedError extends fixedCodeError('LineNotRequestedError', 'ERR_GPIO_LINE_NOT_REQUESTED') {}
 
 /** The request or chip was closed (`code: 'ERR_GPIO_CLOSED'`). */
-export class GpioClosedError extends GpioError {
-  /** @internal */
-  constructor(message: string) {
-    super('ERR_GPIO_CLOSED', message);
-    this.name = 'GpioClosedError';
-  }
-}
+export class GpioClosedError extends fixedCodeError('GpioClosedError', 'ERR_GPIO_CLOSED') {}
 
 /** A failed system call (`code` is the errno name: `'EACCES'`, `'EINVAL'`, `'ENODEV'`…). */
 export class GpioSystemError extends GpioError {
