@@ -44,6 +44,13 @@ export class Recorder {
     return until(() => this.calls.length >= n, ms).then(() => this.calls);
   }
 
+  /** Waits for `n` calls and then `quietMs` more, and returns every call recorded: any call past the `n`th shows. */
+  async settled(n: number, quietMs: number): Promise<[number, number][]> {
+    await this.until(n);
+    await sleep(quietMs);
+    return this.calls;
+  }
+
   close(): void {
     if (!this.epoll.closed) this.epoll.close();
   }
