@@ -16,18 +16,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { commandLine, gitCommit, median, pkgRoot, repo, srcDir } from './common.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const pkgRoot = dirname(here);
-const repo = resolve(pkgRoot, '../..');
 const require = createRequire(import.meta.url);
-const args = process.argv.slice(2);
-const option = (name, fallback) => {
-  const i = args.indexOf(`--${name}`);
-  return i < 0 ? fallback : Number(args[i + 1]);
-};
-const outDir = resolve(args.find((a, i) => !a.startsWith('--') && !args[i - 1]?.startsWith('--')) ?? join(repo, 'docs/benchmarks'));
+const { option, outDir } = commandLine();
 const REPS = option('reps', 5);
 const WINDOW = option('window', 1000);
 const RATES = [1000, 10000];
@@ -69,15 +61,10 @@ function performanceCheck(testDir) {
 
 function paced(system, rate) {
   const cfg = { system: system.id, workload: 'paced', n: 1, warmupMs: 500, windowMs: WINDOW, rate, samples: 0, gapUs: 0 };
-  const r = spawnSync(process.execPath, ['--expose-gc', join(here, 'child.mjs'), JSON.stringify(cfg)], { encoding: 'utf8', timeout: 60000 });
+  const r = spawnSync(process.execPath, ['--expose-gc', join(srcDir, 'child.mjs'), JSON.stringify(cfg)], { encoding: 'utf8', timeout: 60000 });
   if (r.status !== 0) throw new Error(`paced ${system.id} ${rate}/s failed (${r.status}):\n${r.stdout}${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').pop());
 }
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 const started = Date.now();
 const load0 = os.loadavg();
@@ -115,13 +102,7 @@ function row(kind, rate, field) {
 }
 const results = {
   date: new Date(started).toISOString(),
-  commit: (() => {
-    try {
-      return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: repo, encoding: 'utf8' }).trim();
-    } catch {
-      return undefined;
-    }
-  })(),
+  commit: gitCommit(),
   node: process.version,
   cpus: os.cpus().length,
   cpuModel: os.cpus()[0]?.model,

@@ -14,18 +14,10 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { commandLine, gitCommit, median, pkgRoot, repo, srcDir } from './common.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const pkgRoot = dirname(here);
-const repo = resolve(pkgRoot, '../..');
-const args = process.argv.slice(2);
-const option = (name, fallback) => {
-  const i = args.indexOf(`--${name}`);
-  return i < 0 ? fallback : Number(args[i + 1]);
-};
-const outDir = resolve(args.find((a, i) => !a.startsWith('--') && !args[i - 1]?.startsWith('--')) ?? join(repo, 'docs/benchmarks'));
+const { args, option, outDir } = commandLine();
 const REPS = option('reps', 3);
 const WINDOW = option('window', 1000);
 const WARMUP = 300;
@@ -78,7 +70,7 @@ async function peer(workload) {
     const b = join(dir, `b${n}`);
     procs.push(spawn('socat', [pty, `pty,raw,echo=0,link=${b}`], { stdio: 'ignore' }));
     await waitFor([b]);
-    procs.push(spawn(process.execPath, [join(here, 'serialport-pacer.cjs'), b, String(workload.rate), String(CHUNK)], { stdio: 'ignore' }));
+    procs.push(spawn(process.execPath, [join(srcDir, 'serialport-pacer.cjs'), b, String(workload.rate), String(CHUNK)], { stdio: 'ignore' }));
   }
   await waitFor([a]);
   return {
@@ -100,18 +92,13 @@ async function cell(system, workload) {
   try {
     const cfg = { binding: system.binding, workload: workload.id === 'write64k' ? 'write64k' : 'read', path: p.path, baudRate: workload.baudRate, warmupMs: WARMUP, windowMs: WINDOW };
     const [bin, ...pre] = RUNTIMES[system.runtime];
-    const r = spawnSync(bin, [...pre, join(here, 'serialport-child.cjs'), JSON.stringify(cfg)], { cwd: pkgRoot, encoding: 'utf8', timeout: 60000 });
+    const r = spawnSync(bin, [...pre, join(srcDir, 'serialport-child.cjs'), JSON.stringify(cfg)], { cwd: pkgRoot, encoding: 'utf8', timeout: 60000 });
     if (r.status !== 0) throw new Error(`${system.id} ${workload.id} failed (${r.status}):\n${r.stdout}${r.stderr}`);
     return JSON.parse(r.stdout.trim().split('\n').pop());
   } finally {
     await p.stop();
   }
 }
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 let raw;
 if (args.includes('--report')) {
@@ -141,10 +128,7 @@ async function measure() {
   const wallS = Math.round((Date.now() - t0) / 1000);
   fs.rmSync(dir, { recursive: true, force: true });
 
-  let commit = '';
-  try {
-    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: repo, encoding: 'utf8' }).trim();
-  } catch {}
+  const commit = gitCommit() ?? '';
   const versions = {
     node: process.version,
     bun: RUNTIMES.bun ? execFileSync(RUNTIMES.bun[0], ['--version'], { encoding: 'utf8' }).trim() : undefined,
