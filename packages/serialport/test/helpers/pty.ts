@@ -75,12 +75,19 @@ export type PortTest<P> = (port: P, peer: number, pair: PtyPair) => Promise<void
 
 async function withPortAndPeer<P>(open: (path: string) => Promise<P>, close: (port: P) => Promise<void>, run: PortTest<P>): Promise<void> {
   const pair = await ptyPair();
-  const port = await open(pair.a);
-  const peer = openPeer(pair.b);
-  await run(port, peer, pair);
-  await close(port);
-  fs.closeSync(peer);
-  await pair.kill();
+  try {
+    const port = await open(pair.a);
+    let peer: number | undefined;
+    try {
+      peer = openPeer(pair.b);
+      await run(port, peer, pair);
+    } finally {
+      await close(port); // the port first, then the device end, as a test that passes closes them
+      if (peer !== undefined) fs.closeSync(peer);
+    }
+  } finally {
+    await pair.kill(); // also when the test failed: no socat is left behind
+  }
 }
 
 /** Runs `run` on a SocketPollBinding port opened on a fresh pair with `options`; then closes the port, the peer and the pair. */
